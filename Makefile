@@ -1,0 +1,48 @@
+# The project's entry points. `make test` is what CI runs (.ci/run and .github/workflows/ci.yml).
+GO ?= go
+
+.PHONY: all generate check-generated fmt-check vet test bench
+
+all: test
+
+# Rebuild gen/ from api/ with the generator version pinned in go.mod (see generate.go, tools.go).
+generate:
+	$(GO) generate ./...
+
+# Fail, naming the files, when gen/ is not exactly what api/ generates, or when go.mod/go.sum are
+# not tidy. It regenerates into a temporary copy of the tree, so the working tree is never touched;
+# generated files that no spec produces any more count as drift too.
+check-generated:
+	@set -eu; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	tar --exclude=./.git -cf - . | tar -xf - -C "$$tmp"; \
+	find "$$tmp/gen" -name '*.gen.go' -delete; \
+	(cd "$$tmp" && $(GO) generate ./...); \
+	if ! diff -rq gen "$$tmp/gen" >"$$tmp/drift.txt"; then \
+		echo "check-generated: gen/ is not what api/ generates:"; \
+		sed -e "s|^Files \([^ ]*\) and .* differ$$|  \1: stale|" \
+		    -e "s|^Only in $$tmp/\(.*\): \(.*\)$$|  \1/\2: missing|" \
+		    -e "s|^Only in \(gen.*\): \(.*\)$$|  \1/\2: not generated from any spec|" "$$tmp/drift.txt"; \
+		echo "Run 'make generate' and commit api/ and gen/ together."; \
+		exit 1; \
+	fi; \
+	if ! $(GO) mod tidy -diff >"$$tmp/tidy.txt" 2>&1; then \
+		echo "check-generated: go.mod/go.sum are not tidy (run 'go mod tidy'):"; \
+		sed 's/^/  /' "$$tmp/tidy.txt"; \
+		exit 1; \
+	fi; \
+	echo "check-generated: gen/ matches api/, go.mod and go.sum are tidy"
+
+fmt-check:
+	@unformatted=$$(gofmt -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test: fmt-check vet
+	$(GO) test -race ./...
+	@$(MAKE) --no-print-directory check-generated
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

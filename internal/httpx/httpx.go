@@ -1,0 +1,73 @@
+// Package httpx is the HTTP plumbing shared by the dintero and cyberflex clients: the default
+// *http.Client, the redirect policy, and reading response bodies through a size limit.
+package httpx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+)
+
+// UserAgent identifies the SDK in every request, so vendors' logs can tell its traffic apart.
+const UserAgent = "paysession-go/0.1"
+
+// DefaultTimeout bounds one HTTP attempt when the caller's context has no deadline. Payment APIs
+// answer in seconds; a request hanging for minutes (CyberSource's Python SDK users saw five) is
+// worse than an error. CyberSource's own SDKs default to 60 s.
+const DefaultTimeout = 60 * time.Second
+
+// MaxBodySize caps how much of a response body is read. Every answer of these APIs is far smaller
+// (a list page of 100 sessions is a few hundred KiB); a larger body is an error page gone wrong or
+// an attack, and reading it whole would let one response exhaust memory.
+const MaxBodySize = 8 << 20
+
+// ErrBodyTooLarge is returned by ReadBody when a body exceeds its limit.
+var ErrBodyTooLarge = errors.New("response body too large")
+
+// NewHTTPClient returns the client used when the caller supplies none: a total timeout per
+// attempt, bounded dial, TLS and header waits, and no redirects (see NoRedirects).
+func NewHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 10 * time.Second
+	t.ResponseHeaderTimeout = 30 * time.Second
+	t.MaxIdleConnsPerHost = 16
+	return NoRedirects(&http.Client{Transport: t, Timeout: DefaultTimeout})
+}
+
+// NoRedirects returns a shallow copy of c that does not follow redirects: the 3xx response is
+// returned as it is, and the clients report it as an API error.
+//
+// Neither API redirects. A redirect is a misconfigured base URL or a hostile proxy, and following
+// it would send the request's credentials (x-api-key, CyberSource's Signature, a bearer token on
+// the same host) to wherever it points; net/http only strips Authorization and cookies, and only
+// across hosts.
+func NoRedirects(c *http.Client) *http.Client {
+	cp := *c
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}
+
+// ReadBody reads r to its end, but at most limit bytes. A longer body yields the first limit
+// bytes and an error wrapping ErrBodyTooLarge; a body cut short by the connection yields what
+// arrived and the read error.
+func ReadBody(r io.Reader, limit int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return data, fmt.Errorf("reading response body: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return data[:limit], fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
+	}
+	return data, nil
+}
+
+// ReadResponse reads and closes resp's body through MaxBodySize. The body is closed in every
+// case, so the caller never leaks a connection.
+func ReadResponse(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	return ReadBody(resp.Body, MaxBodySize)
+}

@@ -1,0 +1,33 @@
+// Package redact keeps secrets out of fmt output. The dintero and cyberflex clients store every
+// credential they are given as a Secret, so printing a client, an option or a config struct with
+// %v, %+v, %#v or %s never shows one.
+package redact
+
+import "fmt"
+
+// Placeholder is what a Secret prints as.
+const Placeholder = "[redacted]"
+
+// Secret is a credential: a client secret, token, API key or signing key.
+type Secret string
+
+// Reveal returns the secret itself, for the one place that must send or use it.
+func (s Secret) Reveal() string { return string(s) }
+
+// String implements fmt.Stringer without revealing the secret.
+func (s Secret) String() string { return Placeholder }
+
+// GoString implements fmt.GoStringer (%#v) without revealing the secret.
+func (s Secret) GoString() string { return `"` + Placeholder + `"` }
+
+// Format implements fmt.Formatter so that every verb, %q and %x included, prints the placeholder.
+func (s Secret) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, s.GoString())
+		return
+	}
+	fmt.Fprint(f, Placeholder)
+}
+
+// MarshalText keeps the secret out of encoding/json, encoding/xml and slog output too.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(Placeholder), nil }
