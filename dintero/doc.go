@@ -1,0 +1,36 @@
+// Package dintero is a client for the Dintero Checkout sessions API
+// (https://docs.dintero.com/checkout-api): create a checkout session for an order, send the
+// customer to its URL, then get, update, cancel and list sessions, and verify the signed
+// callbacks Dintero sends when a payment completes.
+//
+//	c, err := dintero.New(dintero.WithClientCredentials("T12345678", clientID, clientSecret))
+//	created, err := c.CreateSession(ctx, dintero.SessionCreateRequest{
+//		URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+//		Order: dintero.Order{Amount: 29900, Currency: "NOK", MerchantReference: "order-1"},
+//	})
+//	// redirect the customer to *created.URL
+//
+// Authentication: WithClientCredentials exchanges an API client's id and secret for an access
+// token, caches it, refreshes it shortly before it expires (one fetch however many goroutines
+// need it) and fetches a new one after a 401. WithAccessToken and WithAPIKey take a credential
+// you manage yourself. T… accounts are test accounts, P… production: the host is the same.
+//
+// Errors: an answer that is not 2xx is an *APIError with the status, Dintero's code and message,
+// the raw body and the request id. Input the client can tell is wrong (an empty session id, a
+// limit outside 1..100, a missing required field) is refused before anything is sent, with an
+// error wrapping ErrInvalidInput.
+//
+// Retries: reads, updates and cancels are retried on connection errors and on 408, 429, 502, 503
+// and 504, with exponential backoff and Retry-After honoured (WithMaxRetries). The three create
+// calls are not retried once the request may have reached Dintero, because the API has no
+// idempotency key and a retry could create a second session.
+//
+// Optional query parameters and headers are per-call options: IncludeSession() for the create
+// calls, Include(...) for GetSession, UpdateWithoutLock() and ForceShippingAddressCallback() for
+// UpdateSession, WithFeatureToggles(...). The Dintero-System-* headers are set once for the
+// client with WithSystem.
+//
+// The request and response types are the ones generated from api/dintero-checkout.yaml
+// (package gen/dinteroapi), re-exported here by name. Optional fields are pointers, so that an
+// amount of 0 or a false flag is sent when you set it: use Ptr.
+package dintero
