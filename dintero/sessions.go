@@ -32,72 +32,62 @@ func checkSessionID(id string) error {
 // a retry could create a second session. On a timeout, look the session up (ListSessions with a
 // search on the merchant reference) before creating another.
 func (c *Client) CreateSession(ctx context.Context, req SessionCreateRequest, opts ...CallOption) (*SessionCreated, error) {
-	const op = "CreateSession"
-	o, err := collect(op, opts, optIncludeSession|optFeatureToggles)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkRequired(op, req); err != nil {
-		return nil, err
-	}
-	params := &dinteroapi.CreateSessionParams{IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles}
-	sys := c.systemHeaders()
-	params.DinteroSystemName, params.DinteroSystemVersion, params.DinteroSystemPluginName, params.DinteroSystemPluginVersion = sys.name, sys.version, sys.pluginName, sys.pluginVersion
-	var out SessionCreated
-	err = c.call(ctx, op, false, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
-		return c.raw.CreateSession(ctx, params, req, edit)
-	}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return c.create(ctx, "CreateSession", req, opts, optIncludeSession|optFeatureToggles, func(o callOptions, s systemValues) sender {
+		params := &dinteroapi.CreateSessionParams{
+			IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles,
+			DinteroSystemName: s.name, DinteroSystemVersion: s.version,
+			DinteroSystemPluginName: s.pluginName, DinteroSystemPluginVersion: s.pluginVersion,
+		}
+		return func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
+			return c.raw.CreateSession(ctx, params, req, edit)
+		}
+	})
 }
 
 // CreateSessionFromProfile creates a checkout session from a session profile configured in the
 // Dintero back office (POST /sessions-profile). Like CreateSession, it is not retried once the
 // request may have reached Dintero.
 func (c *Client) CreateSessionFromProfile(ctx context.Context, req SessionProfileCreateRequest, opts ...CallOption) (*SessionCreated, error) {
-	const op = "CreateSessionFromProfile"
-	o, err := collect(op, opts, optIncludeSession|optFeatureToggles)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkRequired(op, req); err != nil {
-		return nil, err
-	}
-	params := &dinteroapi.CreateSessionFromProfileParams{IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles}
-	sys := c.systemHeaders()
-	params.DinteroSystemName, params.DinteroSystemVersion, params.DinteroSystemPluginName, params.DinteroSystemPluginVersion = sys.name, sys.version, sys.pluginName, sys.pluginVersion
-	var out SessionCreated
-	err = c.call(ctx, op, false, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
-		return c.raw.CreateSessionFromProfile(ctx, params, req, edit)
-	}, &out)
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return c.create(ctx, "CreateSessionFromProfile", req, opts, optIncludeSession|optFeatureToggles, func(o callOptions, s systemValues) sender {
+		params := &dinteroapi.CreateSessionFromProfileParams{
+			IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles,
+			DinteroSystemName: s.name, DinteroSystemVersion: s.version,
+			DinteroSystemPluginName: s.pluginName, DinteroSystemPluginVersion: s.pluginVersion,
+		}
+		return func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
+			return c.raw.CreateSessionFromProfile(ctx, params, req, edit)
+		}
+	})
 }
 
 // CreatePaymentTokenSession creates a session that only collects the customer's card and creates
 // a payment token, without reserving or charging any amount (POST /sessions/payment-token). Like
 // CreateSession, it is not retried once the request may have reached Dintero.
 func (c *Client) CreatePaymentTokenSession(ctx context.Context, req PaymentTokenSessionRequest, opts ...CallOption) (*SessionCreated, error) {
-	const op = "CreatePaymentTokenSession"
-	o, err := collect(op, opts, optIncludeSession)
+	return c.create(ctx, "CreatePaymentTokenSession", req, opts, optIncludeSession, func(o callOptions, s systemValues) sender {
+		params := &dinteroapi.CreatePaymentTokenSessionParams{
+			IncludeSession:    o.includeSession,
+			DinteroSystemName: s.name, DinteroSystemVersion: s.version,
+			DinteroSystemPluginName: s.pluginName, DinteroSystemPluginVersion: s.pluginVersion,
+		}
+		return func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
+			return c.raw.CreatePaymentTokenSession(ctx, params, req, edit)
+		}
+	})
+}
+
+// create is the shared body of the three create calls: options and required fields are checked
+// before anything is sent, and the call is made without retries after a possible send.
+func (c *Client) create(ctx context.Context, op string, req any, opts []CallOption, allowed optKind, prepare func(callOptions, systemValues) sender) (*SessionCreated, error) {
+	o, err := collect(op, opts, allowed)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkRequired(op, req); err != nil {
 		return nil, err
 	}
-	params := &dinteroapi.CreatePaymentTokenSessionParams{IncludeSession: o.includeSession}
-	sys := c.systemHeaders()
-	params.DinteroSystemName, params.DinteroSystemVersion, params.DinteroSystemPluginName, params.DinteroSystemPluginVersion = sys.name, sys.version, sys.pluginName, sys.pluginVersion
 	var out SessionCreated
-	err = c.call(ctx, op, false, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
-		return c.raw.CreatePaymentTokenSession(ctx, params, req, edit)
-	}, &out)
-	if err != nil {
+	if err := c.call(ctx, op, false, prepare(o, c.systemHeaders()), &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
