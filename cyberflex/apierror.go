@@ -1,0 +1,185 @@
+package cyberflex
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// headerCorrelationID is the response header carrying CyberSource's id for
+// the request; quote it to CyberSource support.
+const headerCorrelationID = "v-c-correlation-id"
+
+// APIError is the error for every CyberSource answer that is not a 2xx. Get
+// it with errors.As:
+//
+//	var apiErr *cyberflex.APIError
+//	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest { … }
+//
+// CyberSource answers errors in several shapes (NOTES §2), all decoded
+// leniently:
+//
+//   - 400/500 as documented: {"correlationId", "details", "informationLink",
+//     "message", "reason"}; details is an array in the spec but a single
+//     object in upstream examples and real answers — both are accepted;
+//   - 401 from the gateway: {"response": {"rmsg": "Authentication Failed"}}
+//     (Message is rmsg) — the shape that broke the Java Flex SDK
+//     (cybersource-flex-samples-java#29);
+//   - the older Flex shape {"responseStatus": {status, reason, message,
+//     correlationId, details}}, best effort;
+//   - anything else (an HTML page from a proxy, an empty or truncated body):
+//     only StatusCode and Body are set.
+type APIError struct {
+	// Operation names the call that failed, e.g. "GenerateCaptureContext".
+	Operation string
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Reason is CyberSource's machine-readable reason, e.g. "INVALID_APIKEY".
+	Reason string
+	// Message is CyberSource's explanation.
+	Message string
+	// CorrelationID is CyberSource's id for the request, from the
+	// v-c-correlation-id header, else from the body.
+	CorrelationID string
+	// Details are the per-field details, in body order; a single details
+	// object becomes a one-element slice.
+	Details []ErrorDetail
+	// InformationLink is a link to documentation of the error, if any.
+	InformationLink string
+	// Body is the raw response body, read through an 8 MiB limit (so it may
+	// be partial), with any credential of this client that a misbehaving
+	// server echoed replaced by "[redacted]".
+	Body []byte
+}
+
+// Error returns a one-line description: operation, status, reason and
+// message (or a short excerpt of an unparsed body) and the correlation id.
+// Values from the body are reduced to a single line and cut short.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "cyberflex: %s: HTTP %d", e.Operation, e.StatusCode)
+	if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteString(" " + t)
+	}
+	switch {
+	case e.Reason != "" || e.Message != "":
+		if e.Reason != "" {
+			b.WriteString(": " + oneLine(e.Reason, 80))
+		}
+		if e.Message != "" {
+			b.WriteString(": " + oneLine(e.Message, 200))
+		}
+	case len(bytes.TrimSpace(e.Body)) > 0:
+		fmt.Fprintf(&b, ": unexpected body %q", oneLine(string(e.Body), 120))
+	default:
+		b.WriteString(": empty body")
+	}
+	if e.CorrelationID != "" {
+		b.WriteString(" (correlation id " + oneLine(e.CorrelationID, 80) + ")")
+	}
+	return b.String()
+}
+
+// oneLine collapses whitespace and control characters to single spaces and
+// cuts s to at most n bytes (at a rune boundary), marking the cut.
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r < 0x20 || r == 0x7f
+	}), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// newAPIError builds the APIError for a non-2xx response whose body has
+// already been read.
+func newAPIError(op string, resp *http.Response, body []byte) *APIError {
+	e := &APIError{
+		Operation:     op,
+		StatusCode:    resp.StatusCode,
+		CorrelationID: strings.TrimSpace(resp.Header.Get(headerCorrelationID)),
+		Body:          body,
+	}
+	parseErrorBody(e, body)
+	return e
+}
+
+// parseErrorBody fills e from body when it is one of the known shapes. Each
+// member is decoded on its own, so one member of an unexpected type (a
+// numeric reason, details: "text") does not lose the others.
+func parseErrorBody(e *APIError, body []byte) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return // not a JSON object: HTML, empty, truncated, …
+	}
+	// The older Flex shape nests everything in responseStatus.
+	if rs, ok := m["responseStatus"]; ok {
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(rs, &inner) == nil {
+			for k, v := range inner {
+				if _, dup := m[k]; !dup {
+					m[k] = v
+				}
+			}
+		}
+	}
+	e.Reason = jsonString(m["reason"])
+	e.Message = jsonString(m["message"])
+	e.InformationLink = jsonString(m["informationLink"])
+	if e.CorrelationID == "" {
+		e.CorrelationID = jsonString(m["correlationId"])
+	}
+	e.Details = decodeDetails(m["details"])
+	// The gateway's 401: {"response": {"rmsg": "Authentication Failed"}}.
+	if e.Message == "" {
+		if resp, ok := m["response"]; ok {
+			var r struct {
+				Rmsg json.RawMessage `json:"rmsg"`
+			}
+			if json.Unmarshal(resp, &r) == nil {
+				e.Message = jsonString(r.Rmsg)
+			}
+		}
+	}
+}
+
+// jsonString returns raw decoded as a JSON string, or "" when it is absent,
+// null or not a string.
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// decodeDetails accepts the details array of the spec and the single
+// details object of upstream examples and real answers.
+func decodeDetails(raw json.RawMessage) []ErrorDetail {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil
+	}
+	switch raw[0] {
+	case '[':
+		var list []ErrorDetail
+		if json.Unmarshal(raw, &list) == nil && len(list) > 0 {
+			return list
+		}
+	case '{':
+		var one ErrorDetail
+		if json.Unmarshal(raw, &one) == nil {
+			return []ErrorDetail{one}
+		}
+	}
+	return nil
+}
