@@ -160,8 +160,8 @@ func (s JWTSigner) Sign(req *http.Request, body []byte) error {
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
-	req.Header.Set(headerMerchantID, s.MerchantID)
-	req.Header.Set("Authorization", "Bearer "+token)
+	setHeader(req.Header, headerMerchantID, s.MerchantID)
+	setHeader(req.Header, "Authorization", "Bearer "+token)
 	return nil
 }
 

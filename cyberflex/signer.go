@@ -118,14 +118,14 @@ func (s Signer) Sign(req *http.Request, body []byte) error {
 	if req.Host == "" {
 		req.Host = host
 	}
-	req.Header.Set(headerMerchantID, s.MerchantID)
-	req.Header.Set(headerDate, date)
+	setHeader(req.Header, headerMerchantID, s.MerchantID)
+	setHeader(req.Header, headerDate, date)
 	if digest != "" {
-		req.Header.Set(headerDigest, digest)
+		setHeader(req.Header, headerDigest, digest)
 	} else {
-		req.Header.Del(headerDigest)
+		setHeader(req.Header, headerDigest, "")
 	}
-	req.Header.Set(headerSignature, `keyid="`+s.KeyID+`", algorithm="HmacSHA256", headers="`+headers+`", signature="`+signature+`"`)
+	setHeader(req.Header, headerSignature, `keyid="`+s.KeyID+`", algorithm="HmacSHA256", headers="`+headers+`", signature="`+signature+`"`)
 	return nil
 }
 
@@ -274,5 +274,19 @@ func formatRedacted(f fmt.State, verb rune, str, goStr string) {
 		_, _ = fmt.Fprintf(f, "%q", str)
 	default:
 		_, _ = f.Write([]byte(str))
+	}
+}
+
+// setHeader replaces every spelling of name in h (a caller may have set "digest" straight into
+// the map, bypassing canonicalisation) with the one value, or removes it when value is "".
+// CyberSource reads header names case-insensitively, so two spellings would be two values.
+func setHeader(h http.Header, name, value string) {
+	for k := range h {
+		if strings.EqualFold(k, name) {
+			delete(h, k)
+		}
+	}
+	if value != "" {
+		h.Set(name, value)
 	}
 }

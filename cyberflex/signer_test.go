@@ -39,7 +39,7 @@ func testSigner() Signer {
 }
 
 // All expected signatures were computed independently of this package with
-// OpenSSL 3.0 (HEX = the base64-decoded secret,
+// OpenSSL 3.0 by testdata/signatures.sh (HEX = the base64-decoded secret,
 // c81271cba2e33364e670f1aef86689ac7b6491edb97cfa545fe518ebf2ffd6d1):
 //
 //	printf '%s' "$S" | openssl dgst -sha256 -mac HMAC -macopt hexkey:$HEX -binary | base64
@@ -331,4 +331,52 @@ func hmacB64(key []byte, msg string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(msg))
 	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// TestSignedHeadersOnTheWire sends a signed request and finds each signed header on the server
+// side by a case-insensitive name, exactly once: CyberSource matches header names without regard
+// to case (the Node SDK sends them lower-case), and a header present twice under two spellings
+// would be ambiguous.
+func TestSignedHeadersOnTheWire(t *testing.T) {
+	var got http.Header
+	var gotHost string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, gotHost = r.Header.Clone(), r.Host
+	}))
+	defer srv.Close()
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/flex/v2/sessions", strings.NewReader(testBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = testHost
+	req.Header["digest"] = []string{"SHA-256=stale"} // a stale lower-case spelling must not survive
+	if err := testSigner().Sign(req, []byte(testBody)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if gotHost != testHost {
+		t.Errorf("Host = %q, want %q", gotHost, testHost)
+	}
+	want := map[string]string{
+		"v-c-merchant-id": testMerchantID,
+		"date":            testDate,
+		"digest":          testBodyDigest,
+		"signature": `keyid="` + testKeyID + `", algorithm="HmacSHA256", ` +
+			`headers="host date request-target digest v-c-merchant-id", signature="3YPo0W/spj7TWy5f3URnducpl8qKkBmuVBDSV0xYR7k="`,
+	}
+	for name, value := range want {
+		var found []string
+		for k, v := range got {
+			if strings.EqualFold(k, name) {
+				found = append(found, v...)
+			}
+		}
+		if len(found) != 1 || found[0] != value {
+			t.Errorf("header %s on the wire = %q, want exactly [%q]", name, found, value)
+		}
+	}
 }
