@@ -1,14 +1,13 @@
 package cyberflex
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/paysession/paysession-go/internal/httpx"
 	"github.com/paysession/paysession-go/internal/redact"
 	"github.com/paysession/paysession-go/internal/retry"
 )
@@ -198,7 +197,7 @@ func WithEnvironment(env Environment) Option {
 // breaks the signature.
 func WithBaseURL(baseURL string) Option {
 	return func(c *config) error {
-		if err := checkURL(baseURL); err != nil {
+		if err := httpx.CheckBaseURL(baseURL); err != nil {
 			return fmt.Errorf("%w: base URL: %v", ErrInvalidInput, err)
 		}
 		c.baseURL = baseURL
@@ -269,23 +268,4 @@ func withRetryPolicy(p retry.Policy) Option {
 		c.policy = p
 		return nil
 	}
-}
-
-// checkURL accepts absolute http and https URLs without user info, query or
-// fragment. Its errors never repeat a URL that could hold a password.
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a URL")
-	}
-	if u.User != nil {
-		return errors.New("must not carry user info")
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
-	}
-	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
-		return fmt.Errorf("%q must not carry a query or fragment", raw)
-	}
-	return nil
 }

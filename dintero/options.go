@@ -1,14 +1,12 @@
 package dintero
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 
+	"github.com/paysession/paysession-go/internal/httpx"
 	"github.com/paysession/paysession-go/internal/redact"
 )
 
@@ -32,7 +30,6 @@ type Option func(*config) error
 // config is what the options set; New turns it into a Client.
 type config struct {
 	baseURL    string
-	tokenURL   string
 	httpClient *http.Client
 	maxRetries int
 	logger     *slog.Logger
@@ -103,22 +100,10 @@ func WithAPIKey(key string) Option {
 // (/sessions, …) are appended to it, so keep its path prefix (…/v1). Default: DefaultBaseURL.
 func WithBaseURL(baseURL string) Option {
 	return func(c *config) error {
-		if err := checkURL(baseURL); err != nil {
+		if err := httpx.CheckBaseURL(baseURL); err != nil {
 			return invalid("base URL: %v", err)
 		}
 		c.baseURL = strings.TrimSuffix(baseURL, "/")
-		return nil
-	}
-}
-
-// WithTokenURL sets where client credentials are exchanged for an access token. Default:
-// {baseURL}/accounts/{accountID}/auth/token.
-func WithTokenURL(tokenURL string) Option {
-	return func(c *config) error {
-		if err := checkURL(tokenURL); err != nil {
-			return invalid("token URL: %v", err)
-		}
-		c.tokenURL = tokenURL
 		return nil
 	}
 }
@@ -167,22 +152,4 @@ func WithSystem(s SystemInfo) Option {
 		c.system = s
 		return nil
 	}
-}
-
-// checkURL accepts absolute http and https URLs without query or fragment.
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a URL") // url.Error would repeat the URL, and with it any password
-	}
-	if u.User != nil {
-		return errors.New("must not carry user info") // and must not repeat it either
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("%q must not carry a query or fragment", raw)
-	}
-	return nil
 }

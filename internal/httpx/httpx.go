@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -70,4 +71,23 @@ func ReadBody(r io.Reader, limit int64) ([]byte, error) {
 func ReadResponse(resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
 	return ReadBody(resp.Body, MaxBodySize)
+}
+
+// CheckBaseURL accepts the absolute http and https URLs a client may be pointed at: no user info,
+// query or fragment. Its errors never repeat a URL that holds a password.
+func CheckBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("not a URL") // url.Error would repeat the URL, and with it any password
+	}
+	if u.User != nil {
+		return errors.New("must not carry user info")
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute http(s) URL", raw)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return fmt.Errorf("%q must not carry a query or fragment", raw)
+	}
+	return nil
 }
