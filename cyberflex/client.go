@@ -314,5 +314,5 @@ func (c Client) GoString() string { return c.String() }
 // Format implements fmt.Formatter so that no verb (%v, %+v, %#v, %s, %q,
 // %x, …) can print a credential.
 func (c Client) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, c.String(), c.GoString())
+	redact.Format(f, verb, c.String(), c.GoString())
 }

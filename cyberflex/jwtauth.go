@@ -11,6 +11,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/paysession/paysession-go/internal/redact"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -204,7 +205,7 @@ func (s JWTSigner) GoString() string {
 // Format implements fmt.Formatter so that no verb prints SecretKey or the
 // private key: %#v prints GoString, every other verb String.
 func (s JWTSigner) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, s.String(), s.GoString())
+	redact.Format(f, verb, s.String(), s.GoString())
 }
 
 // P12Key is a merchant's RSA private key and certificate loaded from the
@@ -296,7 +297,7 @@ func (k P12Key) GoString() string {
 // (Value receiver: both P12Key and *P12Key are covered; fmt prints a nil
 // *P12Key as <nil>.)
 func (k P12Key) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, k.String(), k.GoString())
+	redact.Format(f, verb, k.String(), k.GoString())
 }
 
 // p12String formats a possibly nil *P12Key for the JWTSigner formatters.

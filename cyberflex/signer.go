@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/paysession/paysession-go/internal/redact"
 )
 
 // Header names set by the signers. Go canonicalises them on the wire
@@ -262,19 +264,7 @@ func (s Signer) GoString() string {
 // Format implements fmt.Formatter so that no verb (%v, %+v, %#v, %s, %q,
 // %x, ...) can print SecretKey: %#v prints GoString, every other verb String.
 func (s Signer) Format(f fmt.State, verb rune) {
-	formatRedacted(f, verb, s.String(), s.GoString())
-}
-
-// formatRedacted writes the redacted representations for a fmt.Formatter.
-func formatRedacted(f fmt.State, verb rune, str, goStr string) {
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		_, _ = f.Write([]byte(goStr))
-	case verb == 'q':
-		_, _ = fmt.Fprintf(f, "%q", str)
-	default:
-		_, _ = f.Write([]byte(str))
-	}
+	redact.Format(f, verb, s.String(), s.GoString())
 }
 
 // setHeader replaces every spelling of name in h (a caller may have set "digest" straight into

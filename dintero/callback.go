@@ -64,6 +64,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/paysession/paysession-go/internal/redact"
 )
 
 // SignatureHeader is the name of the HTTP header in which Dintero sends the callback
@@ -561,14 +563,7 @@ func (v CallbackVerifier) GoString() string {
 // Format implements fmt.Formatter so that no verb (%v, %+v, %s, %q, %x, …) can print the
 // secret: %#v prints GoString, %q a quoted String, every other verb String.
 func (v CallbackVerifier) Format(f fmt.State, verb rune) {
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		io.WriteString(f, v.GoString())
-	case verb == 'q':
-		io.WriteString(f, strconv.Quote(v.String()))
-	default:
-		io.WriteString(f, v.String())
-	}
+	redact.Format(f, verb, v.String(), v.GoString())
 }
 
 // LogValue implements slog.LogValuer so that structured logging shows the configuration

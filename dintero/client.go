@@ -11,6 +11,7 @@ import (
 
 	"github.com/paysession/paysession-go/gen/dinteroapi"
 	"github.com/paysession/paysession-go/internal/httpx"
+	"github.com/paysession/paysession-go/internal/redact"
 	"github.com/paysession/paysession-go/internal/retry"
 )
 
@@ -86,7 +87,7 @@ func (c Client) String() string {
 func (c Client) GoString() string { return c.String() }
 
 // Format prints String for every verb, so no verb reveals a credential.
-func (c Client) Format(f fmt.State, _ rune) { fmt.Fprint(f, c.String()) }
+func (c Client) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String(), c.GoString()) }
 
 // sender performs one attempt of an operation: it builds a fresh request with the generated
 // client, applying edit (which authenticates it), and sends it.

@@ -147,7 +147,7 @@ func (s *tokenSource) run(ctx context.Context, f *tokenFlight) {
 	if err != nil {
 		// Not cached. The fetch's own error text is the client's responsibility; this
 		// package never adds the token (there is none) or the credentials.
-		f.err = fmt.Errorf("dintero: fetching access token: %w", err)
+		f.err = fmt.Errorf("fetching access token: %w", err)
 	} else {
 		f.value = value
 		if expiresIn > 0 {

@@ -21,13 +21,22 @@ func (s Secret) String() string { return Placeholder }
 func (s Secret) GoString() string { return `"` + Placeholder + `"` }
 
 // Format implements fmt.Formatter so that every verb, %q and %x included, prints the placeholder.
-func (s Secret) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		fmt.Fprint(f, s.GoString())
-		return
-	}
-	fmt.Fprint(f, Placeholder)
-}
+func (s Secret) Format(f fmt.State, verb rune) { Format(f, verb, Placeholder, s.GoString()) }
 
 // MarshalText keeps the secret out of encoding/json, encoding/xml and slog output too.
 func (s Secret) MarshalText() ([]byte, error) { return []byte(Placeholder), nil }
+
+// Format writes a value's redacted representations for its fmt.Formatter: goStr for %#v, str
+// quoted for %q, str for every other verb. A type holding credentials implements Format by
+// calling this with its own String and GoString, so no verb, %x included, falls through to fmt's
+// printing of its fields.
+func Format(f fmt.State, verb rune, str, goStr string) {
+	switch {
+	case verb == 'v' && f.Flag('#'):
+		fmt.Fprint(f, goStr)
+	case verb == 'q':
+		fmt.Fprintf(f, "%q", str)
+	default:
+		fmt.Fprint(f, str)
+	}
+}

@@ -35,3 +35,19 @@ func TestSecretNeverPrints(t *testing.T) {
 	}
 	assert.Equal(t, value, s.Reveal())
 }
+
+type config struct{ key string }
+
+func (c config) String() string                { return "config{key: " + Placeholder + "}" }
+func (c config) GoString() string              { return "redact.config{key: " + Placeholder + "}" }
+func (c config) Format(f fmt.State, verb rune) { Format(f, verb, c.String(), c.GoString()) }
+
+func TestFormatEveryVerb(t *testing.T) {
+	c := config{key: "sk_live_ThisMustNotLeak"}
+	assert.Equal(t, "config{key: [redacted]}", fmt.Sprintf("%v", c))
+	assert.Equal(t, "config{key: [redacted]}", fmt.Sprintf("%+v", c))
+	assert.Equal(t, "redact.config{key: [redacted]}", fmt.Sprintf("%#v", c))
+	assert.Equal(t, `"config{key: [redacted]}"`, fmt.Sprintf("%q", c))
+	assert.Equal(t, "config{key: [redacted]}", fmt.Sprintf("%x", c))
+	assert.Equal(t, "config{key: [redacted]}", fmt.Sprintf("%d", &c))
+}
