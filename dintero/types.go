@@ -48,6 +48,9 @@ type (
 	SessionCustomer = dinteroapi.SessionCustomer
 	// SessionConfiguration says which payment types the checkout offers and how it behaves.
 	SessionConfiguration = dinteroapi.SessionConfiguration
+	// ActivePaymentTypes in SessionConfiguration, with Enabled true, offers every payment type
+	// the account has enabled for the order's currency.
+	ActivePaymentTypes = dinteroapi.ActivePaymentTypes
 	// SessionExpress configures express checkout (shipping options chosen in the checkout).
 	SessionExpress = dinteroapi.SessionExpress
 	// Metadata holds merchant key/value pairs; values are strings or numbers.

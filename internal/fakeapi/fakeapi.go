@@ -52,7 +52,15 @@ func NewValidator(file, basePath string) (*Validator, error) {
 	}
 	// The document names the real hosts; the fake answers on a loopback address with any Host
 	// header (the CyberSource client sends the real API host), so match on the path alone.
+	// Paths and operations may name their own servers (Dintero's token endpoint does): drop
+	// those too, so every path is matched under basePath.
 	doc.Servers = openapi3.Servers{{URL: basePath}}
+	for _, item := range doc.Paths.Map() {
+		item.Servers = nil
+		for _, op := range item.Operations() {
+			op.Servers = nil
+		}
+	}
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		return nil, fmt.Errorf("fakeapi: routing %s: %w", file, err)

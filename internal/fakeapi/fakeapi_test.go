@@ -26,6 +26,8 @@ func TestValidateRoutesAndExplains(t *testing.T) {
 	}{
 		{name: "valid create", method: "POST", target: "/v1/sessions", body: okBody, wantOp: "createSession"},
 		{name: "any host", method: "GET", target: "http://checkout.dintero.com/v1/sessions/T12345678.abc", wantOp: "getSession"},
+		{name: "path with servers of its own", method: "POST", target: "/v1/accounts/T12345678/auth/token",
+			body: `{"grant_type":"client_credentials","audience":"https://api.dintero.com/v1/accounts/T12345678"}`, wantOp: "createAccessToken"},
 		{name: "repeated query keys", method: "GET", target: "/v1/sessions?limit=5&id=a&id=b", wantOp: "listSessions"},
 		{name: "wrong type and missing field named by pointer", method: "POST", target: "/v1/sessions",
 			body:   `{"url":{"return_url":"https://shop.example/r"},"order":{"amount":"100","currency":"NOK"},"configuration":{}}`,
