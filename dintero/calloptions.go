@@ -1,6 +1,9 @@
 package dintero
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // CallOption sets an optional query parameter or header of one call, e.g. IncludeSession() for
 // the create calls or UpdateWithoutLock() for UpdateSession. Giving a call an option it does not
@@ -18,6 +21,7 @@ const (
 	optForceShippingAddressCallback
 	optUpdateWithoutLock
 	optFeatureToggles
+	optRawResponse
 )
 
 var optNames = map[optKind]string{
@@ -26,6 +30,7 @@ var optNames = map[optKind]string{
 	optForceShippingAddressCallback: "ForceShippingAddressCallback",
 	optUpdateWithoutLock:            "UpdateWithoutLock",
 	optFeatureToggles:               "WithFeatureToggles",
+	optRawResponse:                  "RawResponse",
 }
 
 // callOptions holds the values the options set, typed as the generated parameter structs want them.
@@ -35,6 +40,8 @@ type callOptions struct {
 	forceShippingAddressCallback *bool
 	updateWithoutLock            *bool
 	featureToggles               []FeatureToggle
+	rawResponse                  *[]byte
+	err                          error // a bad option value, reported by collect
 }
 
 // collect applies opts, refusing the ones op does not take.
@@ -48,6 +55,9 @@ func collect(op string, opts []CallOption, allowed optKind) (callOptions, error)
 			return o, invalid("%s does not take the %s option", op, optNames[opt.kind])
 		}
 		opt.apply(&o)
+		if o.err != nil {
+			return o, invalid("%s: %v", op, o.err)
+		}
 	}
 	return o, nil
 }
@@ -84,6 +94,36 @@ func UpdateWithoutLock() CallOption {
 // UpdateSession).
 func WithFeatureToggles(toggles ...FeatureToggle) CallOption {
 	return CallOption{optFeatureToggles, func(o *callOptions) { o.featureToggles = append(o.featureToggles, toggles...) }}
+}
+
+// RawResponse stores the body of the call's successful answer in *dst, byte for byte (reusing
+// dst's memory). Every call takes it. The returned types hold the fields of
+// api/dintero-checkout.yaml; Dintero adds fields without notice, and RawResponse is how to read
+// one before the SDK knows it, without the SDK failing on it or dropping it for good. *dst is
+// left unchanged when the call fails (an *APIError keeps its body in Body).
+func RawResponse(dst *[]byte) CallOption {
+	return CallOption{optRawResponse, func(o *callOptions) {
+		if dst == nil {
+			o.err = errors.New("RawResponse(nil): give a pointer to a []byte")
+			return
+		}
+		o.rawResponse = dst
+	}}
+}
+
+// rawTarget is what call decodes into when RawResponse was given: the body is copied to dst and
+// then decoded into v as usual.
+type rawTarget struct {
+	dst *[]byte
+	v   any
+}
+
+// decodeTarget returns out, wrapped so that the body is kept when RawResponse was given.
+func (o callOptions) decodeTarget(out any) any {
+	if o.rawResponse == nil {
+		return out
+	}
+	return rawTarget{dst: o.rawResponse, v: out}
 }
 
 // String names the option, for test failures and logs.

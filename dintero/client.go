@@ -113,6 +113,9 @@ func (c *Client) call(ctx context.Context, op string, idempotent bool, send send
 			"error", a.Err, "delay", a.Delay, "retry_after", a.RetryAfter)
 	}
 	reauthorized := false
+	// Building a log line's arguments allocates even when the handler drops it: skip that
+	// unless debug logging is on (it is off by default).
+	debug := c.log.Enabled(ctx, slog.LevelDebug)
 	resp, err := retry.Do(ctx, policy, classify, func(ctx context.Context) (*http.Response, error) {
 		for {
 			var used string
@@ -126,10 +129,14 @@ func (c *Client) call(ctx context.Context, op string, idempotent bool, send send
 			start := time.Now()
 			resp, err := send(ctx, edit)
 			if err != nil {
-				c.log.DebugContext(ctx, "dintero: request failed", "op", op, "error", err, "duration", time.Since(start))
+				if debug {
+					c.log.DebugContext(ctx, "dintero: request failed", "op", op, "error", err, "duration", time.Since(start))
+				}
 				return nil, err
 			}
-			c.log.DebugContext(ctx, "dintero: response", "op", op, "status", resp.StatusCode, "duration", time.Since(start))
+			if debug {
+				c.log.DebugContext(ctx, "dintero: response", "op", op, "status", resp.StatusCode, "duration", time.Since(start))
+			}
 			// A 401 with a cached token usually means the token was revoked or expired early:
 			// fetch a new one and send once more. The server rejected the request before doing
 			// anything, so this is safe even for the create calls.
@@ -163,9 +170,16 @@ func decodeResponse(op string, resp *http.Response, out any) error {
 	if out == nil {
 		return nil
 	}
+	raw, keepRaw := out.(rawTarget)
+	if keepRaw {
+		out = raw.v
+	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("dintero: %s: decoding the %d answer (%d bytes, Content-Type %q): %w",
 			op, resp.StatusCode, len(body), resp.Header.Get("Content-Type"), err)
+	}
+	if keepRaw {
+		*raw.dst = append((*raw.dst)[:0], body...)
 	}
 	return nil
 }

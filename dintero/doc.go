@@ -32,5 +32,7 @@
 //
 // The request and response types are the ones generated from api/dintero-checkout.yaml
 // (package gen/dinteroapi), re-exported here by name. Optional fields are pointers, so that an
-// amount of 0 or a false flag is sent when you set it: use Ptr.
+// amount of 0 or a false flag is sent when you set it: use Ptr. Enum fields are plain strings,
+// so a value Dintero adds later decodes; a field Dintero adds later is not in the types, but
+// every call takes RawResponse(&buf), which keeps the answer's body byte for byte.
 package dintero

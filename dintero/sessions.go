@@ -32,7 +32,7 @@ func checkSessionID(id string) error {
 // a retry could create a second session. On a timeout, look the session up (ListSessions with a
 // search on the merchant reference) before creating another.
 func (c *Client) CreateSession(ctx context.Context, req SessionCreateRequest, opts ...CallOption) (*SessionCreated, error) {
-	return c.create(ctx, "CreateSession", req, opts, optIncludeSession|optFeatureToggles, func(o callOptions, s systemValues) sender {
+	return c.create(ctx, "CreateSession", req, opts, optIncludeSession|optFeatureToggles|optRawResponse, func(o callOptions, s systemValues) sender {
 		params := &dinteroapi.CreateSessionParams{
 			IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles,
 			DinteroSystemName: s.name, DinteroSystemVersion: s.version,
@@ -48,7 +48,7 @@ func (c *Client) CreateSession(ctx context.Context, req SessionCreateRequest, op
 // Dintero back office (POST /sessions-profile). Like CreateSession, it is not retried once the
 // request may have reached Dintero.
 func (c *Client) CreateSessionFromProfile(ctx context.Context, req SessionProfileCreateRequest, opts ...CallOption) (*SessionCreated, error) {
-	return c.create(ctx, "CreateSessionFromProfile", req, opts, optIncludeSession|optFeatureToggles, func(o callOptions, s systemValues) sender {
+	return c.create(ctx, "CreateSessionFromProfile", req, opts, optIncludeSession|optFeatureToggles|optRawResponse, func(o callOptions, s systemValues) sender {
 		params := &dinteroapi.CreateSessionFromProfileParams{
 			IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles,
 			DinteroSystemName: s.name, DinteroSystemVersion: s.version,
@@ -64,7 +64,7 @@ func (c *Client) CreateSessionFromProfile(ctx context.Context, req SessionProfil
 // a payment token, without reserving or charging any amount (POST /sessions/payment-token). Like
 // CreateSession, it is not retried once the request may have reached Dintero.
 func (c *Client) CreatePaymentTokenSession(ctx context.Context, req PaymentTokenSessionRequest, opts ...CallOption) (*SessionCreated, error) {
-	return c.create(ctx, "CreatePaymentTokenSession", req, opts, optIncludeSession, func(o callOptions, s systemValues) sender {
+	return c.create(ctx, "CreatePaymentTokenSession", req, opts, optIncludeSession|optRawResponse, func(o callOptions, s systemValues) sender {
 		params := &dinteroapi.CreatePaymentTokenSessionParams{
 			IncludeSession:    o.includeSession,
 			DinteroSystemName: s.name, DinteroSystemVersion: s.version,
@@ -87,7 +87,7 @@ func (c *Client) create(ctx context.Context, op string, req any, opts []CallOpti
 		return nil, err
 	}
 	var out SessionCreated
-	if err := c.call(ctx, op, false, prepare(o, c.systemHeaders()), &out); err != nil {
+	if err := c.call(ctx, op, false, prepare(o, c.systemHeaders()), o.decodeTarget(&out)); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -97,7 +97,7 @@ func (c *Client) create(ctx context.Context, op string, req any, opts []CallOpti
 // request headers of its events. A session that does not exist is an *APIError with status 404.
 func (c *Client) GetSession(ctx context.Context, sessionID string, opts ...CallOption) (*Session, error) {
 	const op = "GetSession"
-	o, err := collect(op, opts, optIncludes)
+	o, err := collect(op, opts, optIncludes|optRawResponse)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (c *Client) GetSession(ctx context.Context, sessionID string, opts ...CallO
 	var out Session
 	err = c.call(ctx, op, true, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
 		return c.raw.GetSession(ctx, sessionID, params, edit)
-	}, &out)
+	}, o.decodeTarget(&out))
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (c *Client) GetSession(ctx context.Context, sessionID string, opts ...CallO
 // Dintero's side: the update releases the lock unless you send RemoveLock false.
 func (c *Client) UpdateSession(ctx context.Context, sessionID string, req SessionUpdateRequest, opts ...CallOption) (*Session, error) {
 	const op = "UpdateSession"
-	o, err := collect(op, opts, optForceShippingAddressCallback|optUpdateWithoutLock|optFeatureToggles)
+	o, err := collect(op, opts, optForceShippingAddressCallback|optUpdateWithoutLock|optFeatureToggles|optRawResponse)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func (c *Client) UpdateSession(ctx context.Context, sessionID string, req Sessio
 	var out Session
 	err = c.call(ctx, op, true, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
 		return c.raw.UpdateSession(ctx, sessionID, params, req, edit)
-	}, &out)
+	}, o.decodeTarget(&out))
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,8 @@ func (c *Client) UpdateSession(ctx context.Context, sessionID string, req Sessio
 // repeat, so it is retried like a read.
 func (c *Client) CancelSession(ctx context.Context, sessionID string, opts ...CallOption) (*Session, error) {
 	const op = "CancelSession"
-	if _, err := collect(op, opts, 0); err != nil {
+	o, err := collect(op, opts, optRawResponse)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkSessionID(sessionID); err != nil {
@@ -167,9 +168,9 @@ func (c *Client) CancelSession(ctx context.Context, sessionID string, opts ...Ca
 		DinteroSystemPluginName: sys.pluginName, DinteroSystemPluginVersion: sys.pluginVersion,
 	}
 	var out Session
-	err := c.call(ctx, op, true, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
+	err = c.call(ctx, op, true, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
 		return c.raw.CancelSession(ctx, sessionID, params, edit)
-	}, &out)
+	}, o.decodeTarget(&out))
 	if err != nil {
 		return nil, err
 	}
@@ -178,16 +179,20 @@ func (c *Client) CancelSession(ctx context.Context, sessionID string, opts ...Ca
 
 // ListSessions returns one page of sessions (GET /sessions), newest first. The filters id,
 // transaction_id and store_id take several values (sent as ?id=A&id=B). Limit is 1 to 100
-// (Dintero's default is 10). To walk every page, use Sessions.
-func (c *Client) ListSessions(ctx context.Context, params ListSessionsParams) ([]Session, error) {
+// (Dintero's default is 10). To walk every page, use Sessions. It takes RawResponse.
+func (c *Client) ListSessions(ctx context.Context, params ListSessionsParams, opts ...CallOption) ([]Session, error) {
 	const op = "ListSessions"
+	o, err := collect(op, opts, optRawResponse)
+	if err != nil {
+		return nil, err
+	}
 	if params.Limit != nil && (*params.Limit < 1 || *params.Limit > 100) {
 		return nil, invalid("%s: limit %d is outside 1..100", op, *params.Limit)
 	}
 	var out []Session
-	err := c.call(ctx, op, true, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
+	err = c.call(ctx, op, true, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
 		return c.raw.ListSessions(ctx, &params, edit)
-	}, &out)
+	}, o.decodeTarget(&out))
 	if err != nil {
 		return nil, err
 	}
