@@ -26,6 +26,8 @@ import (
 	"github.com/paysession/paysession-go/api"
 )
 
+var registerDecoders sync.Once
+
 // MaxRequestBody bounds the request bodies the fakes read. The real APIs refuse far smaller
 // bodies; the bound only keeps a runaway test from exhausting memory.
 const MaxRequestBody = 1 << 20
@@ -39,6 +41,12 @@ type Validator struct {
 // start with basePath ("/v1" for Dintero, "" for CyberSource), whatever host they name.
 // It fails only if the embedded document is broken, which api's own tests rule out.
 func NewValidator(file, basePath string) (*Validator, error) {
+	registerDecoders.Do(func() {
+		// kin-openapi has no decoder for application/jwt, the content type of CyberSource's
+		// capture context (the 201 of POST /flex/v2/sessions): it is a plain string, checked
+		// against the spec's pattern. The registry is global, hence once.
+		openapi3filter.RegisterBodyDecoder("application/jwt", openapi3filter.PlainBodyDecoder)
+	})
 	data, err := api.Specs.ReadFile(file)
 	if err != nil {
 		return nil, err

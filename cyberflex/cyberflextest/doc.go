@@ -1,0 +1,76 @@
+// Package cyberflextest is an in-process fake of the CyberSource Flex API v2 for tests of code
+// that uses package cyberflex, in the manner of net/http/httptest: it issues capture contexts
+// (POST /flex/v2/sessions) and serves the keys that verify them (GET
+// /flex/v2/public-keys/{kid}), and it verifies the authentication of every request the way
+// CyberSource does, so a test passes only if the client really signs correctly.
+//
+// Usage:
+//
+//	csrv := cyberflextest.NewServer(cyberflextest.WithHTTPSignature(merchantID, keyID, sharedSecretBase64))
+//	defer csrv.Close()
+//	c, err := cyberflex.New(
+//		cyberflex.WithHTTPSignature(merchantID, keyID, sharedSecretBase64),
+//		cyberflex.WithBaseURL(csrv.URL),
+//	)
+//	…
+//	cc, err := c.GenerateCaptureContext(ctx, req)  // a real RS256 capture context
+//	_, err = c.VerifyCaptureContext(ctx, cc.Token) // verifies with the fake's published key
+//
+//	csrv.Inject(cyberflextest.OpGenerateCaptureContext, cyberflextest.Fault{Status: 503}) // the next call fails
+//
+// NewServer() without credential options accepts DefaultMerchantID, DefaultKeyID and
+// DefaultSharedSecret, for HTTP Signature and JWT alike.
+//
+// # Authentication
+//
+// Every request except the public-key GET (which CyberSource serves without authentication) must
+// pass one of the configured schemes, else it is answered 401
+// {"response":{"rmsg":"Authentication Failed: <why>"}}: the real gateway's body, with the reason
+// appended (never a secret or an expected signature) so that a failing test says what is wrong.
+//
+//   - HTTP Signature (WithHTTPSignature): the Signature header's keyid, algorithm="HmacSHA256",
+//     headers and signature parameters (names case-insensitive); the headers list must name host,
+//     date, request-target, v-c-merchant-id and, for a request with a body, digest (in any order
+//     and case; the signing string follows the list's order). The Host header must be the API
+//     host (WithHost; a client configured for another environment fails here), Date an
+//     IMF-fixdate within WithMaxClockSkew of the server's clock, v-c-merchant-id the key's
+//     merchant, Digest "SHA-256=" + base64(SHA-256(body)) of the bytes received (checked before
+//     the signature), and the signature the HMAC-SHA256 of the signing string, keyed with the
+//     decoded secret, compared in constant time. The pre-2024 "(request-target)" spelling is
+//     refused unless WithLegacyRequestTarget.
+//   - JWT (WithJWT for HS256 with the shared secret, WithJWTP12 or WithJWTCertificate for RS256
+//     with kid = the certificate's subject serialNumber): "Authorization: Bearer <JWS>", parsed
+//     by go-jose allowing only the configured algorithms; claims v-c-jwt-version "2",
+//     v-c-merchant-id and iss = the merchant, request-host = the API host,
+//     request-resource-path = the request's path[?query], request-method = its method (any
+//     case), digest = base64(SHA-256(body)) with digest-algorithm or digestAlgorithm "SHA-256"
+//     when there is a body, iat within the allowed skew, exp after now and exp − iat ≤ 120 s.
+//     Skew applies to iat only: a client whose clock runs more than 120 s behind sends tokens
+//     that have already expired.
+//   - OAuth (WithBearerToken): the exact token, compared in constant time.
+//
+// Several schemes and keys may be configured at once; a request passing any of them is
+// accepted.
+//
+// # Order of checks
+//
+// Each request is routed (unknown path 404, wrong method 405), then given the next injected
+// Fault of its operation (see Server.Inject), then authenticated (401), then checked against
+// api/cyberflex.yaml (400 in CyberSource's error shape, reason UNIFIEDPAYMENTS_VALIDATION_FIELDS,
+// the message and details saying what is wrong), then answered.
+//
+// # Capture contexts
+//
+// A capture context is a compact JWS signed RS256 by an RSA-2048 key the server generates (kid:
+// two characters, like CyberSource's): header {"alg":"RS256","kid":…}, claims flx {path
+// "/flex/v2/tokens", data (random base64), origin (the server's URL), jwk (an RSA encryption
+// key)}, ctx [{data {requiredFields, optionalFields}, type "api-0.1.0"}], iss "Flex API", iat
+// (the server's clock), exp = iat + 900 and a random jti. The field lists are the dotted paths
+// (group.subgroup.field) of the request's fields, each sorted; a field listed as {} or
+// {"required":true} is required, {"required":false} optional. RotateKey switches to a new key and kid while still serving the
+// old ones.
+//
+// Where CyberSource's behaviour is undocumented the fake invents, and says so: the clock-skew
+// window, the answer to a body that breaks the spec or lists no field, and the error bodies of
+// 404, 405 and injected statuses.
+package cyberflextest
