@@ -1,7 +1,7 @@
 # The project's entry points. `make test` is what CI runs (.ci/run and .github/workflows/ci.yml).
 GO ?= go
 
-.PHONY: all generate check-generated fmt-check vet test bench
+.PHONY: all generate check-generated fmt-check vet test bench fuzz
 
 all: test
 
@@ -46,3 +46,9 @@ test: fmt-check vet
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Every fuzzer of the module, one after another, FUZZTIME each (CI runs them briefly; for a long
+# session: make fuzz FUZZTIME=10m). `go test` alone already replays the committed seed corpora.
+FUZZTIME ?= 5s
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh

@@ -157,7 +157,7 @@ func (c *Client) GenerateCaptureContext(ctx context.Context, req CaptureContextR
 	}
 	data, readErr := httpx.ReadResponse(resp)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, newAPIError(opGenerate, resp, c.scrub(data, sentAuth...))
+		return nil, c.scrubAPIError(newAPIError(opGenerate, resp, c.scrub(data, sentAuth...)), sentAuth...)
 	}
 	if readErr != nil {
 		return nil, fmt.Errorf("cyberflex: %s: HTTP %d: %w", opGenerate, resp.StatusCode, readErr)
@@ -165,7 +165,7 @@ func (c *Client) GenerateCaptureContext(ctx context.Context, req CaptureContextR
 	cc, err := parseCaptureContext(string(data))
 	if err != nil {
 		return nil, fmt.Errorf("cyberflex: %s: HTTP %d body (%d bytes, Content-Type %q) is not a capture context JWT: %w",
-			opGenerate, resp.StatusCode, len(data), oneLine(resp.Header.Get("Content-Type"), 80), err)
+			opGenerate, resp.StatusCode, len(data), oneLine(string(c.scrub([]byte(resp.Header.Get("Content-Type")), sentAuth...)), 80), err)
 	}
 	return cc, nil
 }
@@ -203,17 +203,23 @@ func (c *Client) fetchKey(ctx context.Context, kid string) (*jose.JSONWebKey, er
 		return nil, err
 	}
 	data, readErr := httpx.ReadResponse(resp)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// Nothing secret is sent here, but the same server saw the credentials of the other
+		// calls: scrub them as GenerateCaptureContext does.
+		e := c.scrubAPIError(newAPIError(opKey, resp, c.scrub(data)))
+		if resp.StatusCode == http.StatusNotFound {
+			return nil, fmt.Errorf("%w: %w", ErrUnknownKeyID, e)
+		}
+		return nil, e
+	}
 	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, fmt.Errorf("%w: %w", ErrUnknownKeyID, newAPIError(opKey, resp, data))
-	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return nil, newAPIError(opKey, resp, data)
 	case readErr != nil:
 		return nil, fmt.Errorf("cyberflex: %s: HTTP %d: %w", opKey, resp.StatusCode, readErr)
 	}
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(data); err != nil {
-		return nil, fmt.Errorf("cyberflex: %s: HTTP %d body is not a JWK: %v", opKey, resp.StatusCode, err)
+		// go-jose quotes values from the body (an unknown "crv", …): one short line of them.
+		return nil, fmt.Errorf("cyberflex: %s: HTTP %d body is not a JWK: %s", opKey, resp.StatusCode, oneLine(err.Error(), 200))
 	}
 	return &jwk, nil
 }
@@ -242,6 +248,11 @@ func (c *Client) do(ctx context.Context, op string, send func(context.Context, c
 			method, path = r.Method, r.URL.Path
 			return nil
 		})
+		// Building the attributes allocates even when the handler drops them: skip that unless
+		// debug logging is on (it is off by default).
+		if !c.logger.Enabled(ctx, slog.LevelDebug) {
+			return resp, err
+		}
 		attrs := []slog.Attr{
 			slog.String("op", op), slog.String("method", method), slog.String("path", path),
 			slog.Int("attempt", attempt), slog.Duration("duration", time.Since(start)),
@@ -261,8 +272,9 @@ func (c *Client) do(ctx context.Context, op string, send func(context.Context, c
 }
 
 // scrub replaces every credential of c, and the extra values given (the
-// Authorization headers sent), in an error body with "[redacted]", so that
-// a proxy echoing the request cannot put a credential into an APIError.
+// Authorization headers sent), in an error body (or a header value that goes
+// into an error) with "[redacted]", so that a proxy echoing the request cannot
+// put a credential into an APIError.
 func (c *Client) scrub(body []byte, extra ...string) []byte {
 	secrets := append([]string{c.auth.secret.Reveal(), c.auth.token.Reveal()}, extra...)
 	for _, s := range secrets {
@@ -272,6 +284,16 @@ func (c *Client) scrub(body []byte, extra ...string) []byte {
 		}
 	}
 	return body
+}
+
+// scrubAPIError scrubs (see scrub) the text fields of e that do not come straight from its
+// already scrubbed Body: the correlation id, which may come from a header, and the fields
+// decoded from the body, where a JSON escape hides a credential from the byte scrub.
+func (c *Client) scrubAPIError(e *APIError, extra ...string) *APIError {
+	for _, f := range []*string{&e.CorrelationID, &e.Reason, &e.Message, &e.InformationLink} {
+		*f = string(c.scrub([]byte(*f), extra...))
+	}
+	return e
 }
 
 // sign authenticates r, whose body is exactly body, according to the mode.

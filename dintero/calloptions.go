@@ -139,7 +139,9 @@ func (c *Client) systemHeaders() systemValues {
 		if v == "" {
 			return nil
 		}
-		return &v
+		p := new(string) // not &v: that would move v to the heap even when it is empty
+		*p = v
+		return p
 	}
 	return systemValues{ptr(s.Name), ptr(s.Version), ptr(s.PluginName), ptr(s.PluginVersion)}
 }

@@ -1,7 +1,9 @@
 package dintero
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,7 +26,8 @@ const tokenAudience = "https://api.dintero.com/v1/accounts/"
 type Client struct {
 	raw    *dinteroapi.Client
 	cfg    config
-	tokens *tokenSource // set for WithClientCredentials only
+	tokens *tokenSource  // set for WithClientCredentials only
+	basic  redact.Secret // the Basic credential of WithClientCredentials, to scrub from answers
 	policy retry.Policy
 	log    *slog.Logger
 }
@@ -68,6 +71,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	if cfg.clientID != "" {
 		c.tokens = &tokenSource{fetch: c.fetchToken}
+		c.basic = redact.Secret(base64.StdEncoding.EncodeToString([]byte(cfg.clientID + ":" + cfg.clientSecret.Reveal())))
 	}
 	return c, nil
 }
@@ -113,6 +117,7 @@ func (c *Client) call(ctx context.Context, op string, idempotent bool, send send
 			"error", a.Err, "delay", a.Delay, "retry_after", a.RetryAfter)
 	}
 	reauthorized := false
+	var sentToken string // the access token the answer is to, which it must not echo
 	// Building a log line's arguments allocates even when the handler drops it: skip that
 	// unless debug logging is on (it is off by default).
 	debug := c.log.Enabled(ctx, slog.LevelDebug)
@@ -128,6 +133,7 @@ func (c *Client) call(ctx context.Context, op string, idempotent bool, send send
 			}
 			start := time.Now()
 			resp, err := send(ctx, edit)
+			sentToken = used
 			if err != nil {
 				if debug {
 					c.log.DebugContext(ctx, "dintero: request failed", "op", op, "error", err, "duration", time.Since(start))
@@ -154,15 +160,25 @@ func (c *Client) call(ctx context.Context, op string, idempotent bool, send send
 		c.log.WarnContext(ctx, "dintero: call failed", "op", op, "error", err)
 		return fmt.Errorf("dintero: %s: %w", op, err)
 	}
-	return decodeResponse(op, resp, out)
+	return decodeResponse(op, resp, out, c.scrubber(sentToken))
 }
 
 // decodeResponse turns a response into out or an *APIError. A non-2xx answer is an *APIError
 // even when its body is truncated, oversized or not JSON: the status is never lost.
-func decodeResponse(op string, resp *http.Response, out any) error {
+//
+// The credentials of s are scrubbed from what the answer puts into the error (its body,
+// Request-Id and Content-Type), so that a server or proxy that echoes the request cannot make
+// an error, or a log line with it, show a credential.
+func decodeResponse(op string, resp *http.Response, out any, s scrubber) error {
 	body, readErr := httpx.ReadResponse(resp)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newAPIError(op, resp, body)
+		e := newAPIError(op, resp, s.scrub(body))
+		// The fields decoded from the body (a JSON escape hides a credential from the byte
+		// scrub above) and the Request-Id header.
+		for _, f := range []*string{&e.Code, &e.Message, &e.RequestID} {
+			*f = string(s.scrub([]byte(*f)))
+		}
+		return e
 	}
 	if readErr != nil {
 		return fmt.Errorf("dintero: %s: %d answer: %w", op, resp.StatusCode, readErr)
@@ -176,7 +192,7 @@ func decodeResponse(op string, resp *http.Response, out any) error {
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("dintero: %s: decoding the %d answer (%d bytes, Content-Type %q): %w",
-			op, resp.StatusCode, len(body), resp.Header.Get("Content-Type"), err)
+			op, resp.StatusCode, len(body), s.scrub([]byte(resp.Header.Get("Content-Type"))), err)
 	}
 	if keepRaw {
 		*raw.dst = append((*raw.dst)[:0], body...)
@@ -226,8 +242,31 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		return "", 0, fmt.Errorf("dintero: %s: %w", op, err)
 	}
 	var tok dinteroapi.AccessToken
-	if err := decodeResponse(op, resp, &tok); err != nil {
+	if err := decodeResponse(op, resp, &tok, c.scrubber("")); err != nil {
 		return "", 0, err
 	}
 	return tok.AccessToken, time.Duration(tok.ExpiresIn) * time.Second, nil
+}
+
+// scrubber holds every credential an answer could echo back: the configured ones, the Basic
+// encoding of the client credentials, and the access token that was sent. It is a value, so
+// building one for each call costs nothing; only scrubbing does, on the error path.
+type scrubber [5]string
+
+func (c *Client) scrubber(token string) scrubber {
+	return scrubber{c.cfg.clientSecret.Reveal(), c.cfg.accessToken.Reveal(), c.cfg.apiKey.Reveal(), c.basic.Reveal(), token}
+}
+
+// minScrubbed is the length below which a value is not scrubbed: no real credential is that
+// short, and replacing a short string everywhere would mangle ordinary text.
+const minScrubbed = 8
+
+// scrub replaces each credential of s in b with redact.Placeholder.
+func (s scrubber) scrub(b []byte) []byte {
+	for _, c := range s {
+		if len(c) >= minScrubbed && bytes.Contains(b, []byte(c)) {
+			b = bytes.ReplaceAll(b, []byte(c), []byte(redact.Placeholder))
+		}
+	}
+	return b
 }

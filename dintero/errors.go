@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrInvalidInput is wrapped by every error the client returns for input it refuses before
@@ -47,17 +48,19 @@ type APIError struct {
 }
 
 // Error describes the failure with the status, the code and message from the body when there is
-// one, else a short, single-line excerpt of the raw body.
+// one, else an excerpt of the raw body: one short line, whatever the server sent (the values
+// from the answer are cut short and their line breaks collapsed, so that they cannot forge log
+// lines or flood a log).
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "dintero: %s: %d %s", e.Operation, e.StatusCode, http.StatusText(e.StatusCode))
 	switch {
 	case e.Code != "" || e.Message != "":
 		if e.Code != "" {
-			fmt.Fprintf(&b, ": %s", e.Code)
+			fmt.Fprintf(&b, ": %s", excerpt(e.Code, 80))
 		}
 		if e.Message != "" {
-			fmt.Fprintf(&b, ": %s", e.Message)
+			fmt.Fprintf(&b, ": %s", excerpt(e.Message, 200))
 		}
 	case len(e.Body) > 0:
 		fmt.Fprintf(&b, ": unexpected body %q", excerpt(e.Body, 120))
@@ -65,18 +68,24 @@ func (e *APIError) Error() string {
 		b.WriteString(": empty body")
 	}
 	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (request id %s)", e.RequestID)
+		fmt.Fprintf(&b, " (request id %s)", excerpt(e.RequestID, 80))
 	}
 	return b.String()
 }
 
-// excerpt returns at most n bytes of body on one line, marking a cut.
-func excerpt(body []byte, n int) string {
-	s := strings.Join(strings.Fields(string(body)), " ")
-	if len(s) > n {
-		return s[:n] + "…"
+// excerpt returns at most n bytes of s on one line of valid UTF-8, cut at a character boundary
+// and marked.
+func excerpt[T string | []byte](s T, n int) string {
+	line := strings.Join(strings.Fields(strings.ToValidUTF8(string(s), "\uFFFD")), " ")
+	if len(line) <= n {
+		return line
 	}
-	return s
+	// Back up to the start of the character that straddles the cut (at most UTFMax-1 bytes:
+	// bytes that are not valid UTF-8 are cut anywhere).
+	for i := 1; i < utf8.UTFMax && n > 0 && !utf8.RuneStart(line[n]); i++ {
+		n--
+	}
+	return line[:n] + "…"
 }
 
 // errorBody is the documented error shape.

@@ -66,11 +66,22 @@ func ReadBody(r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
+// MaxDrain bounds how much of a body is read and thrown away after MaxBodySize, so that the
+// connection can be reused. A body longer than MaxBodySize+MaxDrain is not worth reading to save
+// a connection: closing it early drops that connection, which is the safe outcome.
+const MaxDrain = 64 << 10
+
 // ReadResponse reads and closes resp's body through MaxBodySize. The body is closed in every
-// case, so the caller never leaks a connection.
+// case, so the caller never leaks a connection. A body over the limit is drained (at most
+// MaxDrain more bytes) before it is closed: net/http reuses a connection only when its body was
+// read to the end, so closing it part-read would cost a new TCP (and TLS) connection.
 func ReadResponse(resp *http.Response) ([]byte, error) {
 	defer resp.Body.Close()
-	return ReadBody(resp.Body, MaxBodySize)
+	data, err := ReadBody(resp.Body, MaxBodySize)
+	if errors.Is(err, ErrBodyTooLarge) {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, MaxDrain))
+	}
+	return data, err
 }
 
 // CheckBaseURL accepts the absolute http and https URLs a client may be pointed at: no user info,

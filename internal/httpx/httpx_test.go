@@ -75,3 +75,17 @@ func TestNoRedirectsDoesNotChangeTheCallersClient(t *testing.T) {
 	_ = NoRedirects(mine)
 	assert.Nil(t, mine.CheckRedirect)
 }
+
+func TestReadResponseDrainsABoundedRemainder(t *testing.T) {
+	// Over the limit by less than MaxDrain: read to the end, so net/http can reuse the connection.
+	over := strings.NewReader(strings.Repeat("x", MaxBodySize+MaxDrain/2))
+	_, err := ReadResponse(&http.Response{Body: io.NopCloser(over)})
+	require.ErrorIs(t, err, ErrBodyTooLarge)
+	assert.Zero(t, over.Len(), "a body just over the limit is drained")
+
+	// Far over: only MaxDrain more is read, then the body is closed with the rest unread.
+	far := strings.NewReader(strings.Repeat("x", MaxBodySize+3*MaxDrain))
+	_, err = ReadResponse(&http.Response{Body: io.NopCloser(far)})
+	require.ErrorIs(t, err, ErrBodyTooLarge)
+	assert.Equal(t, 3*MaxDrain-1-MaxDrain, far.Len(), "at most MaxDrain is drained past the limit")
+}
