@@ -44,8 +44,15 @@ test: fmt-check vet
 	$(GO) test -race ./...
 	@$(MAKE) --no-print-directory check-generated
 
+# The SDK beside its hand-written net/http baselines (BENCHMARKS.md): BENCH_ROUNDS interleaved
+# rounds, so both sides run under the same machine load, then the SDK/baseline ratios from a
+# pinned benchstat (fetched through the module proxy; not a dependency in go.mod).
+BENCH_ROUNDS ?= 10
+BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@set -e; : > bench.txt; for i in $$(seq $(BENCH_ROUNDS)); do \
+		$(GO) test -run '^$$' -bench . -benchmem -count 1 ./dintero ./cyberflex >> bench.txt; done
+	$(BENCHSTAT) -col '/impl@(baseline sdk)' bench.txt
 
 # Every fuzzer of the module, one after another, FUZZTIME each (CI runs them briefly; for a long
 # session: make fuzz FUZZTIME=10m). `go test` alone already replays the committed seed corpora.

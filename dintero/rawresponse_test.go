@@ -93,15 +93,19 @@ func TestEveryCallTakesRawResponse(t *testing.T) {
 	assert.Contains(t, string(raw), *created.ID)
 	id := *created.ID
 
-	calls := map[string]func() error{
-		"CreateSessionFromProfile": func() error {
+	// In order: the cancel comes last, because a cancelled session cannot be updated.
+	calls := []struct {
+		name string
+		call func() error
+	}{
+		{"CreateSessionFromProfile", func() error {
 			_, err := c.CreateSessionFromProfile(ctx, dintero.SessionProfileCreateRequest{
 				ProfileID: "default", URL: dintero.SessionUrls{ReturnURL: "https://shop.example/r"},
 				Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "raw-2"},
 			}, opt)
 			return err
-		},
-		"CreatePaymentTokenSession": func() error {
+		}},
+		{"CreatePaymentTokenSession", func() error {
 			_, err := c.CreatePaymentTokenSession(ctx, dintero.PaymentTokenSessionRequest{
 				Session: dintero.PaymentTokenSession{
 					URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/r"},
@@ -110,20 +114,20 @@ func TestEveryCallTakesRawResponse(t *testing.T) {
 				TokenProvider: dintero.TokenProvider{PaymentProductType: dintero.PayExCreditcard, TokenTypes: []dintero.TokenType{dintero.TokenTypePaymentToken}},
 			}, opt)
 			return err
-		},
-		"GetSession": func() error { _, err := c.GetSession(ctx, id, opt); return err },
-		"UpdateSession": func() error {
+		}},
+		{"GetSession", func() error { _, err := c.GetSession(ctx, id, opt); return err }},
+		{"UpdateSession", func() error {
 			_, err := c.UpdateSession(ctx, id, dintero.SessionUpdateRequest{Order: dintero.OrderUpdate{Amount: dintero.Ptr(int64(100))}}, opt, dintero.UpdateWithoutLock())
 			return err
-		},
-		"ListSessions":  func() error { _, err := c.ListSessions(ctx, dintero.ListSessionsParams{}, opt); return err },
-		"CancelSession": func() error { _, err := c.CancelSession(ctx, id, opt); return err },
+		}},
+		{"ListSessions", func() error { _, err := c.ListSessions(ctx, dintero.ListSessionsParams{}, opt); return err }},
+		{"CancelSession", func() error { _, err := c.CancelSession(ctx, id, opt); return err }},
 	}
-	for name, call := range calls {
+	for _, tc := range calls {
 		raw = raw[:0]
-		err := call()
-		require.NoError(t, err, name)
-		assert.NotEmpty(t, raw, "%s stores its body", name)
+		err := tc.call()
+		require.NoError(t, err, tc.name)
+		assert.NotEmpty(t, raw, "%s stores its body", tc.name)
 		assert.False(t, errors.Is(err, dintero.ErrInvalidInput))
 	}
 }

@@ -21,131 +21,148 @@ var generatedPkg = reflect.TypeFor[dinteroapi.Session]().PkgPath()
 // Required numbers and booleans cannot be told apart from a deliberate 0 or false, so they are
 // not checked.
 func checkRequired(op string, req any) error {
-	if path := missing(reflect.ValueOf(req)); path != "" {
+	if path := missingIn(reflect.ValueOf(req), nil); path != "" {
 		return invalid("%s: %s is required", op, path)
 	}
 	return nil
 }
 
-// fieldRule is what checkRequired needs to know about one field of a generated struct.
-type fieldRule struct {
+// plan is what checkRequired looks at in one generated struct type: the fields that are
+// required, and those that can lead to a required field further down. An optional field that
+// cannot (an optional *string, a configuration struct without required fields) is left out.
+// Plans are built once per type, so a check costs no allocation and no lookup.
+type plan struct {
+	fields []fieldPlan
+}
+
+type fieldPlan struct {
 	index    int
 	name     string // the JSON name
 	required bool   // no omitempty in the JSON tag
-	walk     bool   // the field can hold a generated struct with a required field somewhere below
+	// below is the plan of the generated struct the field holds (through pointers, slices and
+	// arrays), or nil when there is nothing to look at below it.
+	below *plan
 }
 
-// fieldRules caches, per generated struct type (reflect.Type → []fieldRule), the fields that
-// checkRequired has to look at: reading them from reflect.Type.Field allocates, and every create
-// call walks the whole request. A field that is optional and cannot lead to a required field (an
-// optional *string, a configuration struct without required fields) is left out.
 var (
-	fieldRules   sync.Map
-	fieldRulesMu sync.Mutex // serialises building, so a type is built once
+	plans   sync.Map   // reflect.Type → *plan
+	plansMu sync.Mutex // serialises building, so that a plan is built once
 )
 
-func rulesOf(t reflect.Type) []fieldRule {
-	if r, ok := fieldRules.Load(t); ok {
-		return r.([]fieldRule)
+func planOf(t reflect.Type) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
 	}
-	fieldRulesMu.Lock()
-	defer fieldRulesMu.Unlock()
-	return buildRules(t, map[reflect.Type]bool{})
+	plansMu.Lock()
+	defer plansMu.Unlock()
+	return buildPlan(t, map[reflect.Type]*plan{})
 }
 
-// buildRules builds and caches the rules of t and of the generated types below it. building
-// holds the types being built further up: a type that refers back to one of them is walked
-// without looking further, which is never wrong, only slower.
-func buildRules(t reflect.Type, building map[reflect.Type]bool) []fieldRule {
-	if r, ok := fieldRules.Load(t); ok {
-		return r.([]fieldRule)
+// buildPlan builds and caches the plan of t and of the generated types below it. building holds
+// the plans being built further up: a type that refers back to one of them points to that plan,
+// complete by the time it is used, and is looked at even if it turns out empty (never wrong,
+// only slower).
+func buildPlan(t reflect.Type, building map[reflect.Type]*plan) *plan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*plan)
 	}
-	building[t] = true
-	defer delete(building, t)
-	rules := []fieldRule{} // not nil: an empty list is cached too
+	if p, ok := building[t]; ok {
+		return p
+	}
+	p := &plan{}
+	building[t] = p
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if !f.IsExported() || name == "" || name == "-" {
 			continue
 		}
-		r := fieldRule{index: i, name: name, required: !strings.Contains(opts, "omitempty")}
-		switch st, ok := heldStruct(f.Type); {
-		case !ok: // strings, numbers, maps: nothing to look into
-		case st == nil || building[st]: // an interface, or a cycle
-			r.walk = true
-		default:
-			r.walk = len(buildRules(st, building)) > 0
+		fp := fieldPlan{index: i, name: name, required: !strings.Contains(opts, "omitempty")}
+		if st := heldStruct(f.Type); st != nil {
+			below := buildPlan(st, building)
+			if _, inCycle := building[st]; inCycle || len(below.fields) > 0 {
+				fp.below = below
+			}
 		}
-		if r.required || r.walk {
-			rules = append(rules, r)
+		if fp.required || fp.below != nil {
+			p.fields = append(p.fields, fp)
 		}
 	}
-	fieldRules.Store(t, rules)
-	return rules
+	delete(building, t)
+	plans.Store(t, p)
+	return p
 }
 
-// heldStruct returns the generated struct type that a value of type t can hold (through
-// pointers, slices and arrays), or nil and true for an interface, which can hold anything, or
-// false when t holds no generated struct: missing does not look into maps, nor into the structs
-// of other packages (time.Time).
-func heldStruct(t reflect.Type) (reflect.Type, bool) {
+// heldStruct returns the generated struct type that a value of type t holds through pointers,
+// slices and arrays, or nil: missing does not look into maps (metadata), nor into the structs
+// of other packages (time.Time). The generated types have no interface fields.
+func heldStruct(t reflect.Type) reflect.Type {
 	for {
 		switch t.Kind() {
 		case reflect.Pointer, reflect.Slice, reflect.Array:
 			t = t.Elem()
 		case reflect.Struct:
-			return t, t.PkgPath() == generatedPkg
-		case reflect.Interface:
-			return nil, true
+			if t.PkgPath() == generatedPkg {
+				return t
+			}
+			return nil
 		default:
-			return nil, false
+			return nil
 		}
 	}
 }
 
-// missing returns the JSON path, relative to v, of the first missing required field under v,
-// or "". The path is built only on the way back from a missing field, so a complete request
-// costs no allocation.
-func missing(v reflect.Value) string {
+// missing returns the JSON path, relative to v, of the first missing required field of the
+// struct v, which p is the plan of, or "". The path is built only on the way back from a
+// missing field, so a complete request costs no allocation.
+func missing(v reflect.Value, p *plan) string {
+	for _, f := range p.fields {
+		fv := v.Field(f.index)
+		if f.required {
+			switch fv.Kind() {
+			case reflect.String:
+				if fv.Len() == 0 {
+					return f.name
+				}
+			case reflect.Slice, reflect.Map:
+				if fv.IsNil() {
+					return f.name
+				}
+			}
+		}
+		if f.below == nil {
+			continue
+		}
+		if path := missingIn(fv, f.below); path != "" {
+			return joinPath(f.name, path)
+		}
+	}
+	return ""
+}
+
+// missingIn looks through the pointers, interfaces, slices and arrays of v for the structs
+// below, which p is the plan of (nil: look the plan up, for the request itself).
+func missingIn(v reflect.Value, p *plan) string {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			return ""
 		}
-		return missing(v.Elem())
+		return missingIn(v.Elem(), p)
 	case reflect.Slice, reflect.Array:
 		for i := 0; i < v.Len(); i++ {
-			if p := missing(v.Index(i)); p != "" {
-				return joinPath("["+strconv.Itoa(i)+"]", p)
+			if path := missingIn(v.Index(i), p); path != "" {
+				return joinPath("["+strconv.Itoa(i)+"]", path)
 			}
 		}
 	case reflect.Struct:
-		t := v.Type()
-		if t.PkgPath() != generatedPkg {
-			return "" // time.Time and the like
+		if p == nil {
+			if v.Type().PkgPath() != generatedPkg {
+				return ""
+			}
+			p = planOf(v.Type())
 		}
-		for _, f := range rulesOf(t) {
-			fv := v.Field(f.index)
-			if f.required {
-				switch fv.Kind() {
-				case reflect.String:
-					if fv.Len() == 0 {
-						return f.name
-					}
-				case reflect.Slice, reflect.Map:
-					if fv.IsNil() {
-						return f.name
-					}
-				}
-			}
-			if !f.walk {
-				continue
-			}
-			if p := missing(fv); p != "" {
-				return joinPath(f.name, p)
-			}
-		}
+		return missing(v, p)
 	}
 	return ""
 }
