@@ -37,7 +37,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -51,6 +50,7 @@ import (
 	"github.com/paysession/paysession-go/cyberflex"
 	"github.com/paysession/paysession-go/cyberflex/cyberflextest"
 	"github.com/paysession/paysession-go/internal/httpx"
+	"github.com/paysession/paysession-go/internal/wiretest"
 )
 
 const fltHTML = "<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n" +
@@ -450,78 +450,6 @@ func TestFaultsInjected(t *testing.T) {
 	}
 }
 
-// fltWireServer is a raw test server that counts requests per path and answers with serve.
-type fltWireServer struct {
-	*httptest.Server
-	mu    sync.Mutex
-	calls map[string]int
-	seen  []http.Header
-}
-
-func newFltWireServer(t *testing.T, serve func(w http.ResponseWriter, r *http.Request, attempt int)) *fltWireServer {
-	s := &fltWireServer{calls: map[string]int{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.calls[r.URL.EscapedPath()]++
-		n := s.calls[r.URL.EscapedPath()]
-		s.seen = append(s.seen, r.Header.Clone())
-		s.mu.Unlock()
-		serve(w, r, n)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *fltWireServer) count(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[path]
-}
-
-func (s *fltWireServer) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.seen)
-}
-
-func (s *fltWireServer) headers() []http.Header {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]http.Header(nil), s.seen...)
-}
-
-// fltCutBody answers status with a Content-Length longer than what is sent, sends body and
-// closes the connection: the connection is lost mid-body.
-func fltCutBody(t *testing.T, w http.ResponseWriter, status int, contentType, body string) {
-	conn, buf, err := w.(http.Hijacker).Hijack()
-	if !assert.NoError(t, err) {
-		return
-	}
-	defer conn.Close()
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n%s",
-		status, http.StatusText(status), contentType, len(body)+1000, body)
-	assert.NoError(t, buf.Flush())
-}
-
-// fltDials counts the connections a client opens, whether or not anything listens.
-type fltDials struct{ n atomic.Int32 }
-
-func (d *fltDials) client() *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		d.n.Add(1)
-		return dialer.DialContext(ctx, network, addr)
-	}}}
-}
-
-func fltRefusedURL(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return "http://" + addr
-}
-
 // fltKeys are the RSA keys the forged and hand-made capture contexts are signed with,
 // generated once (key generation is slow under -race).
 var fltKeys = sync.OnceValue(func() (k struct{ cs, attacker, weak *rsa.PrivateKey }) {
@@ -574,8 +502,8 @@ func fltB64(s string) string { return base64.RawURLEncoding.EncodeToString([]byt
 
 // fltKeyServer publishes keys at /flex/v2/public-keys/{kid} like CyberSource (404 for others)
 // and answers POST /flex/v2/sessions with issue, when set.
-func fltKeyServer(t *testing.T, keys map[string]any, issue string) *fltWireServer {
-	return newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+func fltKeyServer(t *testing.T, keys map[string]any, issue string) *wiretest.Server {
+	return wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		if r.Method == http.MethodPost && r.URL.Path == "/flex/v2/sessions" && issue != "" {
 			w.Header().Set("Content-Type", "application/jwt")
 			w.WriteHeader(http.StatusCreated)
@@ -635,46 +563,46 @@ func TestFaultsOnTheWire(t *testing.T) {
 
 	t.Run("connection refused", func(t *testing.T) {
 		t.Run("generate", func(t *testing.T) {
-			var dials fltDials
-			c := fltNewClient(t, fltRefusedURL(t), fltSigAuth(), cyberflex.WithHTTPClient(dials.client()))
+			var dials wiretest.Dials
+			c := fltNewClient(t, wiretest.RefusedURL(t), fltSigAuth(), cyberflex.WithHTTPClient(dials.Client()))
 			cc, err := c.GenerateCaptureContext(context.Background(), fltRequest())
 			fltWantError(t, err, "cyberflex: GenerateCaptureContext: ", syscall.ECONNREFUSED)
 			assert.Nil(t, cc)
-			assert.EqualValues(t, 3, dials.n.Load(), "connections attempted: 1 + 2 retries")
+			assert.EqualValues(t, 3, dials.N.Load(), "connections attempted: 1 + 2 retries")
 		})
 		t.Run("key", func(t *testing.T) {
-			var dials fltDials
-			c := fltNewClient(t, fltRefusedURL(t), fltSigAuth(), cyberflex.WithHTTPClient(dials.client()), cyberflex.WithClock(func() time.Time { return fltNow }))
+			var dials wiretest.Dials
+			c := fltNewClient(t, wiretest.RefusedURL(t), fltSigAuth(), cyberflex.WithHTTPClient(dials.Client()), cyberflex.WithClock(func() time.Time { return fltNow }))
 			_, err := c.VerifyCaptureContext(context.Background(), validToken(t))
 			fltWantError(t, err, "cyberflex: fetching capture context verification key failed", cyberflex.ErrKeyFetch, syscall.ECONNREFUSED)
 			assert.False(t, errors.Is(err, cyberflex.ErrInvalidCaptureContext))
-			assert.EqualValues(t, 3, dials.n.Load())
+			assert.EqualValues(t, 3, dials.N.Load())
 		})
 	})
 
 	t.Run("connection lost mid-body", func(t *testing.T) {
 		t.Run("generate", func(t *testing.T) {
 			tok := validToken(t)
-			srv := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
-				fltCutBody(t, w, http.StatusCreated, "application/jwt", tok[:50])
+			srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				assert.NoError(t, wiretest.CutBody(w, http.StatusCreated, "application/jwt", tok[:50]))
 			})
 			c := fltNewClient(t, srv.URL, fltSigAuth())
 			_, err := c.GenerateCaptureContext(context.Background(), fltRequest())
 			fltWantError(t, err, "cyberflex: GenerateCaptureContext: HTTP 201: reading response body: unexpected EOF", io.ErrUnexpectedEOF)
-			assert.Equal(t, 1, srv.count("/flex/v2/sessions"), "a body read that fails is not retried")
+			assert.Equal(t, 1, srv.Count("/flex/v2/sessions"), "a body read that fails is not retried")
 		})
 		t.Run("key", func(t *testing.T) {
-			srv := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
-				fltCutBody(t, w, http.StatusOK, "application/json", `{"kty":"RSA","n":"vg`)
+			srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				assert.NoError(t, wiretest.CutBody(w, http.StatusOK, "application/json", `{"kty":"RSA","n":"vg`))
 			})
 			c := fltNewClient(t, srv.URL, fltSigAuth(), cyberflex.WithClock(func() time.Time { return fltNow }))
 			_, err := c.VerifyCaptureContext(context.Background(), validToken(t))
 			fltWantError(t, err, "cyberflex: fetching capture context verification key failed", cyberflex.ErrKeyFetch, io.ErrUnexpectedEOF)
-			assert.Equal(t, 1, srv.count("/flex/v2/public-keys/3g"))
+			assert.Equal(t, 1, srv.Count("/flex/v2/public-keys/3g"))
 		})
 		t.Run("error answer", func(t *testing.T) {
-			srv := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
-				fltCutBody(t, w, http.StatusBadRequest, "application/json", `{"reason":"INVALID_APIK`)
+			srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				assert.NoError(t, wiretest.CutBody(w, http.StatusBadRequest, "application/json", `{"reason":"INVALID_APIK`))
 			})
 			c := fltNewClient(t, srv.URL, fltSigAuth())
 			_, err := c.GenerateCaptureContext(context.Background(), fltRequest())
@@ -704,12 +632,12 @@ func TestFaultsOnTheWire(t *testing.T) {
 				{"caller's client follows redirects", &http.Client{}, http.StatusFound},
 			} {
 				t.Run(name+", "+tc.name, func(t *testing.T) {
-					other := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+					other := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 						w.WriteHeader(http.StatusCreated)
 						_, _ = io.WriteString(w, "stolen")
 					})
 					_, port, _ := net.SplitHostPort(other.Listener.Addr().String())
-					srv := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+					srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 						http.Redirect(w, r, "http://localhost:"+port+r.URL.Path, tc.status)
 					})
 					var opts []cyberflex.Option
@@ -719,9 +647,9 @@ func TestFaultsOnTheWire(t *testing.T) {
 					c := fltNewClient(t, srv.URL, auth, opts...)
 					_, err := c.GenerateCaptureContext(context.Background(), fltRequest())
 					fltWantAPIError(t, err, "GenerateCaptureContext", tc.status)
-					assert.Equal(t, 1, srv.total(), "a redirect is not retried")
-					assert.Equal(t, 0, other.total(), "the other host received nothing")
-					for _, h := range other.headers() {
+					assert.Equal(t, 1, srv.Total(), "a redirect is not retried")
+					assert.Equal(t, 0, other.Total(), "the other host received nothing")
+					for _, h := range other.Headers() {
 						for _, hn := range credentialHeaders {
 							assert.Empty(t, h.Get(hn), "%s reached the other host", hn)
 						}
@@ -730,16 +658,16 @@ func TestFaultsOnTheWire(t *testing.T) {
 			}
 		}
 		t.Run("key fetch", func(t *testing.T) {
-			other := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {})
+			other := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {})
 			_, port, _ := net.SplitHostPort(other.Listener.Addr().String())
-			srv := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 				http.Redirect(w, r, "http://localhost:"+port+r.URL.Path, http.StatusMovedPermanently)
 			})
 			c := fltNewClient(t, srv.URL, fltSigAuth(), cyberflex.WithClock(func() time.Time { return fltNow }))
 			_, err := c.VerifyCaptureContext(context.Background(), validToken(t))
 			fltWantAPIError(t, err, "GetPublicKey", http.StatusMovedPermanently)
 			assert.ErrorIs(t, err, cyberflex.ErrKeyFetch)
-			assert.Equal(t, 0, other.total(), "the key is only ever fetched from the configured host")
+			assert.Equal(t, 0, other.Total(), "the key is only ever fetched from the configured host")
 		})
 	})
 
@@ -774,7 +702,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 			assert.JSONEq(t, `{"a":[1,2]}`, string(ctx.Data.Extra["futureSetting"]), name)
 			assert.Equal(t, "3g", cc.Claims.KeyID, name)
 		}
-		assert.Equal(t, 1, srv.count("/flex/v2/public-keys/3g"))
+		assert.Equal(t, 1, srv.Count("/flex/v2/public-keys/3g"))
 	})
 }
 
@@ -923,7 +851,7 @@ func TestFaultsForgedCaptureContexts(t *testing.T) {
 		sig[len(sig)/2] ^= 0x80
 		return base64.RawURLEncoding.EncodeToString(sig)
 	}()
-	elsewhere := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+	elsewhere := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 		b, _ := attackerJWK.MarshalJSON()
 		_, _ = w.Write(b)
 	})
@@ -1028,11 +956,11 @@ func TestFaultsForgedCaptureContexts(t *testing.T) {
 			}
 			total := 0
 			for kid, n := range tt.fetches {
-				assert.Equal(t, n, srv.count("/flex/v2/public-keys/"+kid), "fetches of kid %s", kid)
+				assert.Equal(t, n, srv.Count("/flex/v2/public-keys/"+kid), "fetches of kid %s", kid)
 				total += n
 			}
-			assert.Equal(t, total, srv.total(), "requests the key server received")
-			assert.Zero(t, elsewhere.total(), "a key URL in the token is never followed")
+			assert.Equal(t, total, srv.Total(), "requests the key server received")
+			assert.Zero(t, elsewhere.Total(), "a key URL in the token is never followed")
 		})
 	}
 }

@@ -26,7 +26,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -39,6 +38,7 @@ import (
 	"github.com/paysession/paysession-go/dintero/dinterotest"
 	"github.com/paysession/paysession-go/gen/dinteroapi"
 	"github.com/paysession/paysession-go/internal/httpx"
+	"github.com/paysession/paysession-go/internal/wiretest"
 )
 
 // fltHTML is what a proxy in front of an API answers with.
@@ -578,79 +578,6 @@ func fltCheckFuture(t *testing.T, s *dintero.Session) {
 	assert.EqualValues(t, "TELEPORTED", *s.Events[0].Name)
 }
 
-// fltWireServer is a raw test server that counts requests per path and answers with serve.
-type fltWireServer struct {
-	*httptest.Server
-	mu    sync.Mutex
-	calls map[string]int
-	seen  []http.Header
-}
-
-func newFltWireServer(t *testing.T, serve func(w http.ResponseWriter, r *http.Request, attempt int)) *fltWireServer {
-	s := &fltWireServer{calls: map[string]int{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
-		s.calls[r.URL.Path]++
-		n := s.calls[r.URL.Path]
-		s.seen = append(s.seen, r.Header.Clone())
-		s.mu.Unlock()
-		serve(w, r, n)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *fltWireServer) count(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[path]
-}
-
-func (s *fltWireServer) total() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.seen)
-}
-
-func (s *fltWireServer) headers() []http.Header {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]http.Header(nil), s.seen...)
-}
-
-// fltCutBody answers status with headers that promise a longer body than is sent, sends the
-// start of body and closes the connection: the connection is lost mid-body.
-func fltCutBody(t *testing.T, w http.ResponseWriter, status int, body string) {
-	conn, buf, err := w.(http.Hijacker).Hijack()
-	if !assert.NoError(t, err) {
-		return
-	}
-	defer conn.Close()
-	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-		status, http.StatusText(status), len(body)+1000, body)
-	assert.NoError(t, buf.Flush())
-}
-
-// fltDials counts the connections a client opens, whether or not anything listens.
-type fltDials struct{ n atomic.Int32 }
-
-func (d *fltDials) client() *http.Client {
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
-	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-		d.n.Add(1)
-		return dialer.DialContext(ctx, network, addr)
-	}}}
-}
-
-// fltRefusedURL returns the URL of a port nothing listens on.
-func fltRefusedURL(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	return "http://" + addr + "/v1"
-}
-
 // TestFaultsOnTheWire covers the faults only a raw server (or no server) can produce.
 func TestFaultsOnTheWire(t *testing.T) {
 	const id = "T12345678.wire1"
@@ -666,25 +593,25 @@ func TestFaultsOnTheWire(t *testing.T) {
 			{fltCreate, 3},
 		} {
 			t.Run(tc.call.name, func(t *testing.T) {
-				var dials fltDials
-				c := fltNewClient(t, fltRefusedURL(t), dintero.WithAPIKey("api-key-refused"), dintero.WithHTTPClient(dials.client()))
+				var dials wiretest.Dials
+				c := fltNewClient(t, wiretest.RefusedURL(t)+"/v1", dintero.WithAPIKey("api-key-refused"), dintero.WithHTTPClient(dials.Client()))
 				got, err := tc.call.do(context.Background(), c, id)
 				fltWantTransportError(t, err, tc.call.name, syscall.ECONNREFUSED)
 				var opErr *net.OpError
 				require.ErrorAs(t, err, &opErr)
 				assert.Equal(t, "dial", opErr.Op)
-				assert.Equal(t, tc.dials, dials.n.Load(), "connections attempted")
+				assert.Equal(t, tc.dials, dials.N.Load(), "connections attempted")
 				assert.True(t, got == nil || fmt.Sprint(got) == "<nil>", "no value with the error")
 			})
 		}
 	})
 
 	t.Run("connection refused, retries switched off", func(t *testing.T) {
-		var dials fltDials
-		c := fltNewClient(t, fltRefusedURL(t), dintero.WithAPIKey("api-key-refused"), dintero.WithHTTPClient(dials.client()), dintero.WithMaxRetries(0))
+		var dials wiretest.Dials
+		c := fltNewClient(t, wiretest.RefusedURL(t)+"/v1", dintero.WithAPIKey("api-key-refused"), dintero.WithHTTPClient(dials.Client()), dintero.WithMaxRetries(0))
 		_, err := c.CreateSession(context.Background(), fltOrder("refused"))
 		fltWantTransportError(t, err, "CreateSession", syscall.ECONNREFUSED)
-		assert.EqualValues(t, 1, dials.n.Load())
+		assert.EqualValues(t, 1, dials.N.Load())
 	})
 
 	t.Run("connection lost mid-body", func(t *testing.T) {
@@ -699,14 +626,14 @@ func TestFaultsOnTheWire(t *testing.T) {
 			{fltList, "/v1/sessions"},
 		} {
 			t.Run(tc.call.name, func(t *testing.T) {
-				srv := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
-					fltCutBody(t, w, http.StatusOK, sessionBody[:20])
+				srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+					assert.NoError(t, wiretest.CutBody(w, http.StatusOK, "application/json", sessionBody[:20]))
 				})
 				c := fltNewClient(t, srv.URL+"/v1", dintero.WithAPIKey("api-key-reset"))
 				_, err := tc.call.do(context.Background(), c, id)
 				fltWantTransportError(t, err, tc.call.name, io.ErrUnexpectedEOF)
 				assert.Contains(t, err.Error(), "dintero: "+tc.call.name+": 200 answer: reading response body: unexpected EOF")
-				assert.Equal(t, 1, srv.count(tc.path), "requests received")
+				assert.Equal(t, 1, srv.Count(tc.path), "requests received")
 			})
 		}
 	})
@@ -714,7 +641,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 	t.Run("token answer with unknown fields", func(t *testing.T) {
 		// A scope and a member the spec does not declare must not break the grant: the token
 		// decodes and is the one the call sends.
-		srv := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 			w.Header().Set("Content-Type", "application/json")
 			if strings.HasSuffix(r.URL.Path, "/auth/token") {
 				_, _ = io.WriteString(w, `{"access_token":"issued-xyz","token_type":"Bearer","expires_in":3600,"scope":"write:checkout","future_grant":{"x":[1]}}`)
@@ -729,19 +656,19 @@ func TestFaultsOnTheWire(t *testing.T) {
 		c := fltNewClient(t, srv.URL+"/v1", dintero.WithClientCredentials("T12345678", "client-id", "client-secret"))
 		got, err := c.GetSession(context.Background(), id)
 		fltWantSession(t, got, err, id)
-		assert.Equal(t, 1, srv.count("/v1/accounts/T12345678/auth/token"))
-		assert.Equal(t, 1, srv.count("/v1/sessions/"+id))
+		assert.Equal(t, 1, srv.Count("/v1/accounts/T12345678/auth/token"))
+		assert.Equal(t, 1, srv.Count("/v1/sessions/"+id))
 	})
 
 	t.Run("error answer lost mid-body", func(t *testing.T) {
-		srv := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
-			fltCutBody(t, w, http.StatusBadRequest, `{"error":{"code":"INVALID`)
+		srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+			assert.NoError(t, wiretest.CutBody(w, http.StatusBadRequest, "application/json", `{"error":{"code":"INVALID`))
 		})
 		c := fltNewClient(t, srv.URL+"/v1", dintero.WithAPIKey("api-key-reset"))
 		_, err := c.CreateSession(context.Background(), fltOrder("cut"))
 		apiErr := fltWantAPIError(t, err, "CreateSession", 400)
 		assert.Equal(t, `{"error":{"code":"INVALID`, string(apiErr.Body), "what arrived is kept; the status is not lost")
-		assert.Equal(t, 1, srv.count("/v1/sessions"))
+		assert.Equal(t, 1, srv.Count("/v1/sessions"))
 	})
 
 	// A redirect to another host is answered as an error and never followed, so no credential
@@ -765,13 +692,13 @@ func TestFaultsOnTheWire(t *testing.T) {
 			{name: "client credentials: the call with the issued token", auth: dintero.WithClientCredentials("T12345678", "client-id", "client-secret-must-stay"), hc: &http.Client{}, call: fltCancel, op: "CancelSession", status: 301, tokenOK: true},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				other := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				other := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 					w.Header().Set("Content-Type", "application/json")
 					_, _ = io.WriteString(w, sessionBody)
 				})
 				_, port, _ := net.SplitHostPort(other.Listener.Addr().String())
 				otherURL := "http://localhost:" + port
-				srv := newFltWireServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+				srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
 					if tc.tokenOK && strings.HasSuffix(r.URL.Path, "/auth/token") {
 						w.Header().Set("Content-Type", "application/json")
 						_, _ = io.WriteString(w, `{"access_token":"issued-token-must-stay","token_type":"Bearer","expires_in":3600}`)
@@ -786,8 +713,8 @@ func TestFaultsOnTheWire(t *testing.T) {
 				c := fltNewClient(t, srv.URL+"/v1", tc.auth, opts...)
 				_, err := tc.call.do(context.Background(), c, id)
 				fltWantAPIError(t, err, tc.op, tc.status)
-				assert.Equal(t, 0, other.total(), "the other host received nothing")
-				for _, h := range other.headers() {
+				assert.Equal(t, 0, other.Total(), "the other host received nothing")
+				for _, h := range other.Headers() {
 					for _, name := range credentialHeaders {
 						assert.Empty(t, h.Get(name), "%s reached the other host", name)
 					}
@@ -796,7 +723,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 				if tc.tokenOK {
 					want = 2 // the token, then the redirected call
 				}
-				assert.Equal(t, want, srv.total(), "a redirect is not retried")
+				assert.Equal(t, want, srv.Total(), "a redirect is not retried")
 			})
 		}
 	})
