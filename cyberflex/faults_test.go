@@ -34,7 +34,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"syscall"
@@ -706,40 +705,6 @@ func TestFaultsOnTheWire(t *testing.T) {
 	})
 }
 
-// fltMemServer is an in-memory API for synctest bubbles: no sockets, so the bubble's fake
-// clock runs the client's waits. It records when each request of a path arrived.
-type fltMemServer struct {
-	mu      sync.Mutex
-	arrived map[string][]time.Time
-	serve   func(w http.ResponseWriter, r *http.Request, attempt int)
-}
-
-func (s *fltMemServer) RoundTrip(r *http.Request) (*http.Response, error) {
-	s.mu.Lock()
-	if s.arrived == nil {
-		s.arrived = map[string][]time.Time{}
-	}
-	s.arrived[r.URL.Path] = append(s.arrived[r.URL.Path], time.Now())
-	n := len(s.arrived[r.URL.Path])
-	s.mu.Unlock()
-	if r.Body != nil {
-		_, _ = io.Copy(io.Discard, r.Body)
-	}
-	rec := httptest.NewRecorder()
-	s.serve(rec, r, n)
-	return rec.Result(), nil
-}
-
-func (s *fltMemServer) gaps(path string) (n int, gaps []time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ts := s.arrived[path]
-	for i := 1; i < len(ts); i++ {
-		gaps = append(gaps, ts[i].Sub(ts[i-1]))
-	}
-	return len(ts), gaps
-}
-
 // TestFaultsRetryAfter checks that Retry-After, as seconds and as an HTTP date, is waited for
 // exactly, and not at all when the wait would outlast the caller's deadline or the SDK's limit
 // (60 s). It runs on synctest's fake clock with the client's real backoff (a first backoff of
@@ -784,7 +749,7 @@ func TestFaultsRetryAfter(t *testing.T) {
 				tok := fltSign(t, jose.RS256, fltKeys().cs, fltClaims("Flex API", now.Unix(), now.Unix()+900, ""), map[string]any{"kid": "3g"})
 				jwk, err := jose.JSONWebKey{Key: &fltKeys().cs.PublicKey, KeyID: "3g"}.MarshalJSON()
 				require.NoError(t, err)
-				srv := &fltMemServer{serve: func(w http.ResponseWriter, r *http.Request, attempt int) {
+				srv := &wiretest.MemServer{Serve: func(w http.ResponseWriter, r *http.Request, attempt int) {
 					switch {
 					case r.URL.Path == tt.path && attempt <= tt.limited:
 						w.Header().Set("Retry-After", tt.retryAfter())
@@ -821,7 +786,7 @@ func TestFaultsRetryAfter(t *testing.T) {
 					apiErr := fltWantAPIError(t, err, "GenerateCaptureContext", tt.status)
 					assert.Equal(t, "SLOW_DOWN", apiErr.Reason)
 				}
-				n, gaps := srv.gaps(tt.path)
+				n, gaps := srv.Gaps(tt.path)
 				assert.Equal(t, tt.wantGaps, gaps, "waits between the attempts, on the fake clock")
 				assert.Equal(t, len(tt.wantGaps)+1, n, "attempts")
 				assert.Equal(t, tt.wantElapsed, elapsed)

@@ -5,77 +5,15 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/paysession/paysession-go/cyberflex"
+	"github.com/paysession/paysession-go/internal/wiretest"
 )
-
-// connCountingServer is an httptest server that counts the TCP connections it accepts and
-// answers each request with what the test set for the current call.
-type connCountingServer struct {
-	*httptest.Server
-	conns atomic.Int32
-
-	mu   sync.Mutex
-	next func(w http.ResponseWriter, r *http.Request, attempt int)
-	seen int // requests of the current call
-}
-
-func newConnCountingServer(t *testing.T) *connCountingServer {
-	s := &connCountingServer{}
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		s.mu.Lock()
-		s.seen++
-		next, attempt := s.next, s.seen
-		s.mu.Unlock()
-		if next == nil {
-			t.Errorf("unexpected request %s %s", r.Method, r.URL)
-			w.WriteHeader(http.StatusTeapot)
-			return
-		}
-		next(w, r, attempt)
-	}))
-	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			s.conns.Add(1)
-		}
-	}
-	s.Start()
-	t.Cleanup(s.Close)
-	return s
-}
-
-// answer sets the reply to the current call's requests (attempt counts from 1 within the call).
-func (s *connCountingServer) answer(f func(w http.ResponseWriter, r *http.Request, attempt int)) {
-	s.mu.Lock()
-	s.next, s.seen = f, 0
-	s.mu.Unlock()
-}
-
-func (s *connCountingServer) requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.seen
-}
-
-func connReply(status int, contentType string, body []byte) func(http.ResponseWriter, *http.Request, int) {
-	return func(w http.ResponseWriter, _ *http.Request, _ int) {
-		if contentType != "" {
-			w.Header().Set("Content-Type", contentType)
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-	}
-}
 
 // TestOneConnectionFor1000Calls makes 1,000 sequential calls: capture contexts answered 201, 400,
 // 401, 500 (HTML), with empty and chunked bodies, bodies larger than the SDK's 8 MiB read limit
@@ -83,10 +21,7 @@ func connReply(status int, contentType string, body []byte) func(http.ResponseWr
 // (200), find none (404) or fail (500), or use the cached key. It checks that all of them went
 // over one TCP connection: every body is read to its end (or drained) and closed.
 func TestOneConnectionFor1000Calls(t *testing.T) {
-	if testing.Short() {
-		t.Skip("1,000 calls, some with 8 MiB bodies")
-	}
-	srv := newConnCountingServer(t)
+	srv := wiretest.NewConnServer(t)
 	// Default retries: only the 503s below are retried (400, 401, 404 and 500 are not). The two
 	// retried calls each wait one backoff (< 0.5 s).
 	c, err := cyberflex.New(cyberflex.WithBaseURL(srv.URL), cyberflex.WithHTTPSignature(benchMerchantID, benchKeyID, benchSecret))
@@ -102,10 +37,10 @@ func TestOneConnectionFor1000Calls(t *testing.T) {
 	}
 	html := []byte("<html><head><title>500 Internal Server Error</title></head><body><h1>500 Internal Server Error</h1>" + strings.Repeat("<p>upstream failed</p>", 200) + "</body></html>")
 	huge := bytes.Repeat([]byte("x"), benchMaxBody+16<<10) // over the read limit, within the drain
-	created := connReply(http.StatusCreated, "application/jwt", []byte(token))
+	created := wiretest.Reply(http.StatusCreated, "application/jwt", []byte(token))
 	retriedOnce := func(w http.ResponseWriter, r *http.Request, attempt int) {
 		if attempt == 1 {
-			connReply(http.StatusServiceUnavailable, "text/plain", []byte("try again later"))(w, r, attempt)
+			wiretest.Reply(http.StatusServiceUnavailable, "text/plain", []byte("try again later"))(w, r, attempt)
 			return
 		}
 		created(w, r, attempt)
@@ -133,13 +68,13 @@ func TestOneConnectionFor1000Calls(t *testing.T) {
 
 	common := []call{
 		{"generate 201", created, generate, ok},
-		{"generate 400", connReply(400, "application/json", []byte(`{"correlationId":"6f1c3b2a-88e1-4d55-9a57-0d2c3c1e9f10","details":[{"location":"fields","message":"At least one field is required"}],"informationLink":"https://developer.cybersource.com/api/errors","message":"Declined - One or more fields in the request contains invalid data","reason":"INVALID_DATA"}`)), generate, status(400)},
+		{"generate 400", wiretest.Reply(400, "application/json", []byte(`{"correlationId":"6f1c3b2a-88e1-4d55-9a57-0d2c3c1e9f10","details":[{"location":"fields","message":"At least one field is required"}],"informationLink":"https://developer.cybersource.com/api/errors","message":"Declined - One or more fields in the request contains invalid data","reason":"INVALID_DATA"}`)), generate, status(400)},
 		{"verify cached key", nil, verify(token), ok},
-		{"generate 401", connReply(401, "application/json", []byte(`{"response":{"rmsg":"Authentication Failed"}}`)), generate, status(401)},
-		{"verify unknown kid 404", connReply(404, "application/json", []byte(`{"message":"Key not found","reason":"NOT_FOUND"}`)), verify(unknownKid), is(cyberflex.ErrUnknownKeyID)},
-		{"generate 500 html", connReply(500, "text/html", html), generate, status(500)},
-		{"verify key fetch 500", connReply(500, "text/html", html), verify(brokenKid), is(cyberflex.ErrKeyFetch)},
-		{"generate 400 empty", connReply(400, "", nil), generate, status(400)},
+		{"generate 401", wiretest.Reply(401, "application/json", []byte(`{"response":{"rmsg":"Authentication Failed"}}`)), generate, status(401)},
+		{"verify unknown kid 404", wiretest.Reply(404, "application/json", []byte(`{"message":"Key not found","reason":"NOT_FOUND"}`)), verify(unknownKid), is(cyberflex.ErrUnknownKeyID)},
+		{"generate 500 html", wiretest.Reply(500, "text/html", html), generate, status(500)},
+		{"verify key fetch 500", wiretest.Reply(500, "text/html", html), verify(brokenKid), is(cyberflex.ErrKeyFetch)},
+		{"generate 400 empty", wiretest.Reply(400, "", nil), generate, status(400)},
 		{"generate 201 chunked", func(w http.ResponseWriter, _ *http.Request, _ int) {
 			w.Header().Set("Content-Type", "application/jwt")
 			_, _ = io.WriteString(w, token[:100])
@@ -148,18 +83,18 @@ func TestOneConnectionFor1000Calls(t *testing.T) {
 		}, generate, ok},
 	}
 	special := map[int]call{
-		0:   {"verify fetches the key", connReply(200, "application/json", jwk), verify(token), ok},
+		0:   {"verify fetches the key", wiretest.Reply(200, "application/json", jwk), verify(token), ok},
 		100: {"generate 503 retried", retriedOnce, generate, ok},
 		600: {"generate 503 retried", retriedOnce, generate, ok},
 	}
 	for i := 25; i < 1000; i += 50 { // 20 oversized bodies: errors, a key 404 and a 201
 		switch i % 150 {
 		case 25:
-			special[i] = call{"generate 400 oversized", connReply(400, "text/html", huge), generate, status(400)}
+			special[i] = call{"generate 400 oversized", wiretest.Reply(400, "text/html", huge), generate, status(400)}
 		case 75:
-			special[i] = call{"verify key 404 oversized", connReply(404, "text/html", huge), verify(unknownKid), is(cyberflex.ErrUnknownKeyID)}
+			special[i] = call{"verify key 404 oversized", wiretest.Reply(404, "text/html", huge), verify(unknownKid), is(cyberflex.ErrUnknownKeyID)}
 		default:
-			special[i] = call{"generate 201 oversized", connReply(201, "application/jwt", huge), generate, tooLarge}
+			special[i] = call{"generate 201 oversized", wiretest.Reply(201, "application/jwt", huge), generate, tooLarge}
 		}
 	}
 
@@ -168,14 +103,14 @@ func TestOneConnectionFor1000Calls(t *testing.T) {
 		if !found {
 			cl = common[i%len(common)]
 		}
-		srv.answer(cl.answer)
+		srv.Answer(cl.answer)
 		if err := cl.do(); !cl.check(err) {
 			t.Fatalf("call %d (%s): unexpected outcome %v", i, cl.name, err)
 		}
-		if cl.answer == nil && srv.requests() != 0 {
-			t.Fatalf("call %d (%s): %d requests, want none (the key is cached)", i, cl.name, srv.requests())
+		if cl.answer == nil && srv.Requests() != 0 {
+			t.Fatalf("call %d (%s): %d requests, want none (the key is cached)", i, cl.name, srv.Requests())
 		}
-		if n := srv.conns.Load(); n != 1 {
+		if n := srv.Conns(); n != 1 {
 			t.Fatalf("after call %d (%s): %d TCP connections opened, want 1", i, cl.name, n)
 		}
 	}

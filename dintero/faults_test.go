@@ -23,9 +23,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -729,46 +727,6 @@ func TestFaultsOnTheWire(t *testing.T) {
 	})
 }
 
-// fltMemServer is an in-memory API for synctest bubbles: no sockets, so the bubble's fake
-// clock runs the client's waits. It counts requests per path and records when each arrived.
-type fltMemServer struct {
-	mu      sync.Mutex
-	arrived map[string][]time.Time
-	serve   func(w http.ResponseWriter, r *http.Request, attempt int)
-}
-
-func (s *fltMemServer) RoundTrip(r *http.Request) (*http.Response, error) {
-	s.mu.Lock()
-	if s.arrived == nil {
-		s.arrived = map[string][]time.Time{}
-	}
-	s.arrived[r.URL.Path] = append(s.arrived[r.URL.Path], time.Now())
-	n := len(s.arrived[r.URL.Path])
-	s.mu.Unlock()
-	if r.Body != nil {
-		_, _ = io.Copy(io.Discard, r.Body)
-	}
-	rec := httptest.NewRecorder()
-	s.serve(rec, r, n)
-	return rec.Result(), nil
-}
-
-func (s *fltMemServer) times(path string) []time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Time(nil), s.arrived[path]...)
-}
-
-// gaps returns the waits between consecutive requests of path.
-func (s *fltMemServer) gaps(path string) []time.Duration {
-	ts := s.times(path)
-	var out []time.Duration
-	for i := 1; i < len(ts); i++ {
-		out = append(out, ts[i].Sub(ts[i-1]))
-	}
-	return out
-}
-
 // TestFaultsRetryAfter checks that Retry-After, as seconds and as an HTTP date, is waited for
 // exactly, and not at all when the wait would outlast the caller's deadline or the SDK's
 // limit. It runs on synctest's fake clock with the client's real backoff settings (a first
@@ -831,7 +789,7 @@ func TestFaultsRetryAfter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				srv := &fltMemServer{serve: func(w http.ResponseWriter, r *http.Request, attempt int) {
+				srv := &wiretest.MemServer{Serve: func(w http.ResponseWriter, r *http.Request, attempt int) {
 					w.Header().Set("Content-Type", "application/json")
 					switch {
 					case r.URL.Path == tt.path && attempt <= tt.limited:
@@ -870,8 +828,9 @@ func TestFaultsRetryAfter(t *testing.T) {
 					assert.Equal(t, tt.status, apiErr.StatusCode)
 					assert.Equal(t, "slow down", apiErr.Message)
 				}
-				assert.Equal(t, tt.wantGaps, srv.gaps(tt.path), "waits between the attempts, on the fake clock")
-				assert.Len(t, srv.times(tt.path), len(tt.wantGaps)+1, "attempts")
+				n, gaps := srv.Gaps(tt.path)
+				assert.Equal(t, tt.wantGaps, gaps, "waits between the attempts, on the fake clock")
+				assert.Equal(t, len(tt.wantGaps)+1, n, "attempts")
 				assert.Equal(t, tt.wantElapsed, elapsed)
 			})
 		})

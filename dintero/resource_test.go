@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/paysession/paysession-go/dintero"
+	"github.com/paysession/paysession-go/internal/wiretest"
 )
 
 // TestSessionsMemoryIndependentOfTotal walks lists of 1,000 and 10,000 sessions (pages of 100)
@@ -24,9 +20,6 @@ import (
 // the 1,000 walk. The bound (4 MiB, a few pages) is far below that and far above GC noise. It
 // also checks that the bytes allocated per session do not grow with the total.
 func TestSessionsMemoryIndependentOfTotal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("walks 11,000 sessions")
-	}
 	ctx := context.Background()
 	type result struct {
 		peak            uint64  // highest live heap sampled during the walk
@@ -79,63 +72,12 @@ func TestSessionsMemoryIndependentOfTotal(t *testing.T) {
 	}
 }
 
-// connCountingServer is an httptest server that counts the TCP connections it accepts and
-// answers each request with what the test set for the next call.
-type connCountingServer struct {
-	*httptest.Server
-	conns atomic.Int32
-
-	mu   sync.Mutex
-	next func(w http.ResponseWriter, r *http.Request, attempt int)
-	seen int // requests of the current call
-}
-
-func newConnCountingServer(t *testing.T) *connCountingServer {
-	s := &connCountingServer{}
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		s.mu.Lock()
-		s.seen++
-		next, attempt := s.next, s.seen
-		s.mu.Unlock()
-		next(w, r, attempt)
-	}))
-	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			s.conns.Add(1)
-		}
-	}
-	s.Start()
-	t.Cleanup(s.Close)
-	return s
-}
-
-// answer sets the reply for the next call's requests (attempt counts from 1 within the call).
-func (s *connCountingServer) answer(f func(w http.ResponseWriter, r *http.Request, attempt int)) {
-	s.mu.Lock()
-	s.next, s.seen = f, 0
-	s.mu.Unlock()
-}
-
-func connReply(status int, contentType string, body []byte) func(http.ResponseWriter, *http.Request, int) {
-	return func(w http.ResponseWriter, _ *http.Request, _ int) {
-		if contentType != "" {
-			w.Header().Set("Content-Type", contentType)
-		}
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
-	}
-}
-
 // TestOneConnectionFor1000Calls makes 1,000 sequential calls of every kind, answered with 200s,
 // JSON and HTML errors, empty error bodies, bodies larger than the SDK's 8 MiB read limit (by
 // less than the bounded drain) and 503s that are retried, and checks that they all went over
 // one TCP connection: every body is read to its end (or drained) and closed.
 func TestOneConnectionFor1000Calls(t *testing.T) {
-	if testing.Short() {
-		t.Skip("1,000 calls, some with 8 MiB bodies")
-	}
-	srv := newConnCountingServer(t)
+	srv := wiretest.NewConnServer(t)
 	// Default retries: only the 503s below are retried (404, 400, 401, 500 are not, and creates
 	// are never retried on a status). The two retried calls each wait one backoff (< 0.5 s).
 	c, err := dintero.New(dintero.WithBaseURL(srv.URL+benchPath), dintero.WithAccessToken(benchToken))
@@ -150,10 +92,10 @@ func TestOneConnectionFor1000Calls(t *testing.T) {
 	huge := bytes.Repeat([]byte("x"), benchMaxBody+16<<10) // over the read limit, within the drain
 	retriedOnce := func(w http.ResponseWriter, r *http.Request, attempt int) {
 		if attempt == 1 {
-			connReply(http.StatusServiceUnavailable, "text/plain", []byte("try again later"))(w, r, attempt)
+			wiretest.Reply(http.StatusServiceUnavailable, "text/plain", []byte("try again later"))(w, r, attempt)
 			return
 		}
-		connReply(http.StatusOK, "application/json", session)(w, r, attempt)
+		wiretest.Reply(http.StatusOK, "application/json", session)(w, r, attempt)
 	}
 
 	type call struct {
@@ -169,14 +111,14 @@ func TestOneConnectionFor1000Calls(t *testing.T) {
 		return err
 	}
 	common := []call{
-		{"get 200", connReply(200, "application/json", session), get, 0},
-		{"get 404", connReply(404, "application/json", notFound), get, 404},
-		{"create 200", connReply(200, "application/json", benchCreated), create, 0},
-		{"create 400", connReply(400, "application/json", []byte(`{"error":{"code":"BAD_REQUEST","message":"order.amount must equal the sum of the items","errors":[{"path":"order.amount"}]}}`)), create, 400},
-		{"list 200", connReply(200, "application/json", page), list, 0},
-		{"get 500 html", connReply(500, "text/html", html), get, 500},
-		{"get 401", connReply(401, "application/json", []byte(`{"error":{"code":"UNAUTHORIZED","message":"token expired"}}`)), get, 401},
-		{"list 400 empty", connReply(400, "", nil), list, 400},
+		{"get 200", wiretest.Reply(200, "application/json", session), get, 0},
+		{"get 404", wiretest.Reply(404, "application/json", notFound), get, 404},
+		{"create 200", wiretest.Reply(200, "application/json", benchCreated), create, 0},
+		{"create 400", wiretest.Reply(400, "application/json", []byte(`{"error":{"code":"BAD_REQUEST","message":"order.amount must equal the sum of the items","errors":[{"path":"order.amount"}]}}`)), create, 400},
+		{"list 200", wiretest.Reply(200, "application/json", page), list, 0},
+		{"get 500 html", wiretest.Reply(500, "text/html", html), get, 500},
+		{"get 401", wiretest.Reply(401, "application/json", []byte(`{"error":{"code":"UNAUTHORIZED","message":"token expired"}}`)), get, 401},
+		{"list 400 empty", wiretest.Reply(400, "", nil), list, 400},
 		{"get 200 chunked", func(w http.ResponseWriter, _ *http.Request, _ int) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write(session[:100])
@@ -191,11 +133,11 @@ func TestOneConnectionFor1000Calls(t *testing.T) {
 	for i := 25; i < 1000; i += 50 { // 20 oversized bodies, errors and a 200
 		switch i % 150 {
 		case 25:
-			special[i] = call{"get 404 oversized", connReply(404, "text/html", huge), get, 404}
+			special[i] = call{"get 404 oversized", wiretest.Reply(404, "text/html", huge), get, 404}
 		case 75:
-			special[i] = call{"create 500 oversized", connReply(500, "text/plain", huge), create, 500}
+			special[i] = call{"create 500 oversized", wiretest.Reply(500, "text/plain", huge), create, 500}
 		default:
-			special[i] = call{"get 200 oversized", connReply(200, "application/json", huge), get, -1}
+			special[i] = call{"get 200 oversized", wiretest.Reply(200, "application/json", huge), get, -1}
 		}
 	}
 
@@ -204,7 +146,7 @@ func TestOneConnectionFor1000Calls(t *testing.T) {
 		if !ok {
 			cl = common[i%len(common)]
 		}
-		srv.answer(cl.answer)
+		srv.Answer(cl.answer)
 		err := cl.do()
 		var apiErr *dintero.APIError
 		switch {
@@ -215,7 +157,7 @@ func TestOneConnectionFor1000Calls(t *testing.T) {
 		case cl.status < 0 && (err == nil || !strings.Contains(err.Error(), "too large")):
 			t.Fatalf("call %d (%s): err = %v, want a body-too-large error", i, cl.name, err)
 		}
-		if n := srv.conns.Load(); n != 1 {
+		if n := srv.Conns(); n != 1 {
 			t.Fatalf("after call %d (%s): %d TCP connections opened, want 1", i, cl.name, n)
 		}
 	}
