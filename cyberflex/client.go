@@ -277,13 +277,10 @@ func (c *Client) do(ctx context.Context, op string, send func(context.Context, c
 // put a credential into an APIError.
 func (c *Client) scrub(body []byte, extra ...string) []byte {
 	secrets := append([]string{c.auth.secret.Reveal(), c.auth.token.Reveal()}, extra...)
-	for _, s := range secrets {
-		s = strings.TrimPrefix(s, "Bearer ")
-		if len(s) >= 8 && bytes.Contains(body, []byte(s)) {
-			body = bytes.ReplaceAll(body, []byte(s), []byte(redact.Placeholder))
-		}
+	for i, s := range secrets {
+		secrets[i] = strings.TrimPrefix(s, "Bearer ")
 	}
-	return body
+	return redact.Scrub(body, secrets...)
 }
 
 // scrubAPIError scrubs (see scrub) the text fields of e that do not come straight from its

@@ -1,7 +1,6 @@
 package dintero
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -257,16 +256,5 @@ func (c *Client) scrubber(token string) scrubber {
 	return scrubber{c.cfg.clientSecret.Reveal(), c.cfg.accessToken.Reveal(), c.cfg.apiKey.Reveal(), c.basic.Reveal(), token}
 }
 
-// minScrubbed is the length below which a value is not scrubbed: no real credential is that
-// short, and replacing a short string everywhere would mangle ordinary text.
-const minScrubbed = 8
-
 // scrub replaces each credential of s in b with redact.Placeholder.
-func (s scrubber) scrub(b []byte) []byte {
-	for _, c := range s {
-		if len(c) >= minScrubbed && bytes.Contains(b, []byte(c)) {
-			b = bytes.ReplaceAll(b, []byte(c), []byte(redact.Placeholder))
-		}
-	}
-	return b
-}
+func (s scrubber) scrub(b []byte) []byte { return redact.Scrub(b, s[:]...) }
