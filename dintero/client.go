@@ -191,7 +191,7 @@ func decodeResponse(op string, resp *http.Response, out any, s scrubber) error {
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return fmt.Errorf("dintero: %s: decoding the %d answer (%d bytes, Content-Type %q): %w",
-			op, resp.StatusCode, len(body), s.scrub([]byte(resp.Header.Get("Content-Type"))), err)
+			op, resp.StatusCode, len(body), excerpt(s.scrub([]byte(resp.Header.Get("Content-Type"))), 80), err)
 	}
 	if keepRaw {
 		*raw.dst = append((*raw.dst)[:0], body...)
