@@ -462,7 +462,7 @@ func secDintero(t *testing.T, rec *secRecorder, logger *slog.Logger) (received [
 			})
 			require.Error(t, err, label)
 			rec.err(label+" CreateSession", err)
-			_, err = c.ListSessions(callCtx, dintero.ListSessionsParams{})
+			_, err = c.ListSessions(callCtx)
 			require.Error(t, err, label)
 			rec.err(label+" ListSessions", err)
 			_, err = c.CancelSession(callCtx, "T12345678.abc")
@@ -502,7 +502,7 @@ func secDintero(t *testing.T, rec *secRecorder, logger *slog.Logger) (received [
 	_, err = c.GetSession(nilCtx, "T12345678.abc")
 	require.ErrorIs(t, err, dintero.ErrInvalidInput)
 	rec.err("dintero GetSession(nil ctx)", err)
-	_, err = c.ListSessions(ctx, dintero.ListSessionsParams{Limit: dintero.Ptr(1000)})
+	_, err = c.ListSessions(ctx, dintero.Limit(1000))
 	rec.err("dintero ListSessions(bad limit)", err)
 	return append(hostile.credentials(), mem.credentials()...)
 }

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/paysession/paysession-go/internal/apicall"
+	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // headerCorrelationID is the response header carrying CyberSource's id for
@@ -50,8 +54,15 @@ type APIError struct {
 	InformationLink string
 	// Body is the raw response body, read through an 8 MiB limit (so it may
 	// be partial), with any credential of this client that a misbehaving
-	// server echoed replaced by "[redacted]".
+	// server echoed (raw or escaped) replaced by "[redacted]".
 	Body []byte
+	// Header holds the answer's headers, scrubbed like Body.
+	Header http.Header
+	// RetryAfter is the wait the answer asked for with a Retry-After header
+	// (429, 503), 0 when it asked for none. The client waits up to
+	// WithMaxRetryAfter itself; a longer wait is returned here for the caller
+	// to decide.
+	RetryAfter time.Duration
 }
 
 // Error returns a one-line description: operation, status, reason and
@@ -66,50 +77,34 @@ func (e *APIError) Error() string {
 	switch {
 	case e.Reason != "" || e.Message != "":
 		if e.Reason != "" {
-			b.WriteString(": " + oneLine(e.Reason, 80))
+			b.WriteString(": " + untrusted.Line(e.Reason, 80))
 		}
 		if e.Message != "" {
-			b.WriteString(": " + oneLine(e.Message, 200))
+			b.WriteString(": " + untrusted.Line(e.Message, 200))
 		}
 	case len(bytes.TrimSpace(e.Body)) > 0:
-		fmt.Fprintf(&b, ": unexpected body %q", oneLine(string(e.Body), 120))
+		fmt.Fprintf(&b, ": unexpected body %q", untrusted.LineBytes(e.Body, 120))
 	default:
 		b.WriteString(": empty body")
 	}
 	if e.CorrelationID != "" {
-		b.WriteString(" (correlation id " + oneLine(e.CorrelationID, 80) + ")")
+		b.WriteString(" (correlation id " + untrusted.Line(e.CorrelationID, 80) + ")")
 	}
 	return b.String()
 }
 
-// oneLine collapses whitespace and control characters to single spaces and
-// cuts s to at most n bytes (at a rune boundary), marking the cut.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r < 0x20 || r == 0x7f
-	}), " ")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// newAPIError builds the APIError for a non-2xx response whose body has
-// already been read.
-func newAPIError(op string, resp *http.Response, body []byte) *APIError {
+// newAPIError builds the APIError for a non-2xx answer, whose body and
+// headers the pipeline has already scrubbed of credentials.
+func newAPIError(op string, r *apicall.Response) error {
 	e := &APIError{
 		Operation:     op,
-		StatusCode:    resp.StatusCode,
-		CorrelationID: strings.TrimSpace(resp.Header.Get(headerCorrelationID)),
-		Body:          body,
+		StatusCode:    r.StatusCode,
+		CorrelationID: strings.TrimSpace(r.Header.Get(headerCorrelationID)),
+		Body:          r.Body,
+		Header:        r.Header,
+		RetryAfter:    r.RetryAfter,
 	}
-	parseErrorBody(e, body)
+	parseErrorBody(e, r.Body)
 	return e
 }
 

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	paysession "github.com/paysession/paysession-go"
 	"io"
 	"math"
 	"net/http"
@@ -39,8 +40,8 @@ const (
 	benchKeyID      = "08c94330-f618-42a3-b09d-e1e43be5efda"
 	benchSecret     = "yBJxy6LjM2TmcPGu+GaJrHtkke25fPpUX+UY6/L/1tE="
 	benchKid        = "3g"
-	benchUA         = "paysession-go/0.1" // httpx.UserAgent, which is internal
-	benchMaxBody    = 8 << 20             // httpx.MaxBodySize, the SDK's read limit
+	benchUA         = "paysession-go/" + paysession.Version
+	benchMaxBody    = 8 << 20 // httpx.MaxBodySize, the SDK's read limit
 	benchLeeway     = cyberflex.DefaultLeeway
 )
 

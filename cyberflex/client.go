@@ -15,9 +15,11 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/paysession/paysession-go/gen/cyberflexapi"
+	"github.com/paysession/paysession-go/internal/apicall"
 	"github.com/paysession/paysession-go/internal/httpx"
 	"github.com/paysession/paysession-go/internal/redact"
 	"github.com/paysession/paysession-go/internal/retry"
+	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // Operation names, used in errors and log lines.
@@ -44,12 +46,10 @@ var retryable = retry.Any(retry.ConnectionErrors, retry.Statuses(
 // A Client is safe for concurrent use and should be reused: it caches
 // verification keys. Formatting a Client with fmt never prints a credential.
 type Client struct {
-	api     *cyberflexapi.Client
+	api     *apicall.Client
 	host    string // the API host every request carries and is signed for
 	baseURL string // where requests go
 	auth    credentials
-	policy  retry.Policy
-	logger  *slog.Logger
 	now     func() time.Time
 	keys    *keyCache
 }
@@ -57,6 +57,7 @@ type Client struct {
 // New returns a Client configured by opts. Exactly one authentication
 // option (WithHTTPSignature, WithJWT, WithJWTP12 or WithBearerToken) must be
 // given. Every error wraps ErrInvalidInput and never contains a credential.
+// New never panics.
 func New(opts ...Option) (*Client, error) {
 	cfg := config{env: Sandbox, maxRetries: DefaultMaxRetries}
 	for _, o := range opts {
@@ -75,18 +76,19 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("%w: more than one authentication option (%s); give exactly one", ErrInvalidInput, strings.Join(cfg.authKinds, ", "))
 	}
 
-	hc := httpx.NewHTTPClient()
+	var hc *http.Client
 	if cfg.httpClient != nil {
 		hc = httpx.NoRedirects(cfg.httpClient)
+	} else {
+		hc = httpx.NewHTTPClient()
 	}
 	base := cfg.baseURL
 	if base == "" {
 		base = "https://" + string(cfg.env)
 	}
-	api, err := cyberflexapi.NewClient(base, cyberflexapi.WithHTTPClient(hc))
-	if err != nil {
-		return nil, fmt.Errorf("%w: base URL: %v", ErrInvalidInput, err)
-	}
+	// The generated request builders resolve operation paths against the server URL, which keeps
+	// its path (a proxy prefix) only when it ends in a slash.
+	base = strings.TrimSuffix(base, "/") + "/"
 	if cfg.now == nil {
 		cfg.now = time.Now
 	}
@@ -95,18 +97,37 @@ func New(opts ...Option) (*Client, error) {
 	}
 	policy := cfg.policy
 	policy.MaxRetries = cfg.maxRetries
+	if cfg.maxRetryAfter > 0 {
+		policy.MaxRetryAfter = cfg.maxRetryAfter
+	}
 
 	c := &Client{
-		api:     api,
 		host:    string(cfg.env),
 		baseURL: base,
 		auth:    cfg.auth,
-		policy:  policy,
-		logger:  cfg.logger,
 		now:     cfg.now,
+	}
+	c.api = &apicall.Client{
+		Service:        "cyberflex",
+		HTTP:           hc,
+		Policy:         policy,
+		RequestTimeout: cfg.requestTimeout,
+		Logger:         cfg.logger,
+		Prepare:        c.prepare,
+		Secrets:        []string{cfg.auth.secret.Reveal(), cfg.auth.token.Reveal()},
+		NewAPIError:    newAPIError,
+		Now:            cfg.now,
 	}
 	c.keys = newKeyCache(c.fetchKey)
 	return c, nil
+}
+
+// prepare sets what every request carries: the host it is signed for
+// (whatever WithBaseURL says; the signers read req.Host, so this runs before
+// them) and the SDK's User-Agent.
+func (c *Client) prepare(r *http.Request) {
+	r.Host = c.host
+	r.Header.Set("User-Agent", httpx.UserAgent)
 }
 
 // GenerateCaptureContext issues a capture context (POST /flex/v2/sessions)
@@ -138,34 +159,29 @@ func (c *Client) GenerateCaptureContext(ctx context.Context, req CaptureContextR
 		return nil, fmt.Errorf("%w: %s: encoding the request: %v", ErrInvalidInput, opGenerate, err)
 	}
 
-	var sentAuth []string // Authorization values sent, to scrub echoes from error bodies
-	resp, err := c.do(ctx, opGenerate, func(ctx context.Context, edit cyberflexapi.RequestEditorFn) (*http.Response, error) {
-		return c.api.GenerateCaptureContextWithBody(ctx, "application/json", bytes.NewReader(body), edit,
-			func(_ context.Context, r *http.Request) error {
+	resp, err := c.api.Do(ctx, apicall.Call{
+		Op:    opGenerate,
+		Retry: retryable,
+		Request: func() (*http.Request, error) {
+			r, err := cyberflexapi.NewGenerateCaptureContextRequestWithBody(c.baseURL, "application/json", bytes.NewReader(body))
+			if err == nil {
 				r.Header.Set("Accept", "application/jwt")
-				if err := c.auth.sign(r, body, c.now); err != nil {
-					return err
-				}
-				if a := r.Header.Get("Authorization"); a != "" {
-					sentAuth = append(sentAuth, a)
-				}
-				return nil
-			})
+			}
+			return r, err
+		},
+		Authorize: func(_ context.Context, r *http.Request) (string, error) {
+			if err := c.auth.sign(r, body, c.now); err != nil {
+				return "", err
+			}
+			return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), nil
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
-	data, readErr := httpx.ReadResponse(resp)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, c.scrubAPIError(newAPIError(opGenerate, resp, c.scrub(data, sentAuth...)), sentAuth...)
-	}
-	if readErr != nil {
-		return nil, fmt.Errorf("cyberflex: %s: HTTP %d: %w", opGenerate, resp.StatusCode, readErr)
-	}
-	cc, err := parseCaptureContext(string(data))
+	cc, err := parseCaptureContext(string(resp.Body))
 	if err != nil {
-		return nil, fmt.Errorf("cyberflex: %s: HTTP %d body (%d bytes, Content-Type %q) is not a capture context JWT: %w",
-			opGenerate, resp.StatusCode, len(data), oneLine(string(c.scrub([]byte(resp.Header.Get("Content-Type")), sentAuth...)), 80), err)
+		return nil, fmt.Errorf("cyberflex: %s: %s is not a capture context JWT: %w", opGenerate, resp.Describe(), err)
 	}
 	return cc, nil
 }
@@ -190,107 +206,34 @@ func (c *Client) VerifyCaptureContext(ctx context.Context, token string) (*Captu
 	return c.keys.verify(ctx, token, c.now(), DefaultLeeway)
 }
 
-// fetchKey is the keyCache's fetcher: GET /flex/v2/public-keys/{kid}
-// through the generated client, with no authentication headers.
+// fetchKey is the keyCache's fetcher: GET /flex/v2/public-keys/{kid}, with
+// no authentication headers (the key is public; the official utilities send
+// none either). A 404 wraps ErrUnknownKeyID; any other error is transient.
 func (c *Client) fetchKey(ctx context.Context, kid string) (*jose.JSONWebKey, error) {
-	resp, err := c.do(ctx, opKey, func(ctx context.Context, edit cyberflexapi.RequestEditorFn) (*http.Response, error) {
-		return c.api.GetPublicKey(ctx, kid, edit, func(_ context.Context, r *http.Request) error {
-			r.Header.Set("Accept", "application/json")
-			return nil
-		})
+	resp, err := c.api.Do(ctx, apicall.Call{
+		Op:    opKey,
+		Retry: retryable,
+		Request: func() (*http.Request, error) {
+			r, err := cyberflexapi.NewGetPublicKeyRequest(c.baseURL, kid)
+			if err == nil {
+				r.Header.Set("Accept", "application/json")
+			}
+			return r, err
+		},
 	})
 	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
+			return nil, fmt.Errorf("%w: %w", ErrUnknownKeyID, err)
+		}
 		return nil, err
 	}
-	data, readErr := httpx.ReadResponse(resp)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		// Nothing secret is sent here, but the same server saw the credentials of the other
-		// calls: scrub them as GenerateCaptureContext does.
-		e := c.scrubAPIError(newAPIError(opKey, resp, c.scrub(data)))
-		if resp.StatusCode == http.StatusNotFound {
-			return nil, fmt.Errorf("%w: %w", ErrUnknownKeyID, e)
-		}
-		return nil, e
-	}
-	switch {
-	case readErr != nil:
-		return nil, fmt.Errorf("cyberflex: %s: HTTP %d: %w", opKey, resp.StatusCode, readErr)
-	}
 	var jwk jose.JSONWebKey
-	if err := jwk.UnmarshalJSON(data); err != nil {
+	if err := jwk.UnmarshalJSON(resp.Body); err != nil {
 		// go-jose quotes values from the body (an unknown "crv", …): one short line of them.
-		return nil, fmt.Errorf("cyberflex: %s: HTTP %d body is not a JWK: %s", opKey, resp.StatusCode, oneLine(err.Error(), 200))
+		return nil, fmt.Errorf("cyberflex: %s: %s is not a JWK: %s", opKey, resp.Describe(), untrusted.Line(err.Error(), 200))
 	}
 	return &jwk, nil
-}
-
-// do runs send under the retry policy. send must build a fresh request per
-// attempt, passing edit (which sets Host and User-Agent) before its own
-// editors. do logs each attempt and wraps transport errors with op.
-func (c *Client) do(ctx context.Context, op string, send func(context.Context, cyberflexapi.RequestEditorFn) (*http.Response, error)) (*http.Response, error) {
-	attempt := 0
-	policy := c.policy
-	policy.OnRetry = func(a retry.Attempt) {
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "cyberflex: retrying",
-			slog.String("op", op), slog.Int("attempt", a.Number), slog.Int("status", a.StatusCode),
-			slog.Duration("delay", a.Delay), slog.Bool("retry_after", a.RetryAfter))
-	}
-	resp, err := retry.Do(ctx, policy, retryable, func(ctx context.Context) (*http.Response, error) {
-		attempt++
-		var method, path string
-		start := time.Now()
-		resp, err := send(ctx, func(_ context.Context, r *http.Request) error {
-			// The host every request is signed for and carries, whatever
-			// WithBaseURL says (see there). The signers read req.Host, so
-			// this must run before them.
-			r.Host = c.host
-			r.Header.Set("User-Agent", httpx.UserAgent)
-			method, path = r.Method, r.URL.Path
-			return nil
-		})
-		// Building the attributes allocates even when the handler drops them: skip that unless
-		// debug logging is on (it is off by default).
-		if !c.logger.Enabled(ctx, slog.LevelDebug) {
-			return resp, err
-		}
-		attrs := []slog.Attr{
-			slog.String("op", op), slog.String("method", method), slog.String("path", path),
-			slog.Int("attempt", attempt), slog.Duration("duration", time.Since(start)),
-		}
-		if err != nil {
-			attrs = append(attrs, slog.String("error", err.Error()))
-		} else {
-			attrs = append(attrs, slog.Int("status", resp.StatusCode))
-		}
-		c.logger.LogAttrs(ctx, slog.LevelDebug, "cyberflex: request", attrs...)
-		return resp, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cyberflex: %s: %w", op, err)
-	}
-	return resp, nil
-}
-
-// scrub replaces every credential of c, and the extra values given (the
-// Authorization headers sent), in an error body (or a header value that goes
-// into an error) with "[redacted]", so that a proxy echoing the request cannot
-// put a credential into an APIError.
-func (c *Client) scrub(body []byte, extra ...string) []byte {
-	secrets := append([]string{c.auth.secret.Reveal(), c.auth.token.Reveal()}, extra...)
-	for i, s := range secrets {
-		secrets[i] = strings.TrimPrefix(s, "Bearer ")
-	}
-	return redact.Scrub(body, secrets...)
-}
-
-// scrubAPIError scrubs (see scrub) the text fields of e that do not come straight from its
-// already scrubbed Body: the correlation id, which may come from a header, and the fields
-// decoded from the body, where a JSON escape hides a credential from the byte scrub.
-func (c *Client) scrubAPIError(e *APIError, extra ...string) *APIError {
-	for _, f := range []*string{&e.CorrelationID, &e.Reason, &e.Message, &e.InformationLink} {
-		*f = string(c.scrub([]byte(*f), extra...))
-	}
-	return e
 }
 
 // sign authenticates r, whose body is exactly body, according to the mode.

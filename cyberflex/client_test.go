@@ -372,7 +372,7 @@ func TestGenerateCaptureContext201Garbage(t *testing.T) {
 			if errors.As(err, &apiErr) {
 				t.Errorf("a 201 became an APIError: %v", err)
 			}
-			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "cyberflex: GenerateCaptureContext: HTTP 201 body") ||
+			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "cyberflex: GenerateCaptureContext: HTTP 201 answer (") ||
 				!strings.Contains(err.Error(), "is not a capture context JWT") {
 				t.Errorf("err = %v", err)
 			}
@@ -470,6 +470,7 @@ func TestGenerateCaptureContextAPIErrors(t *testing.T) {
 			want := tt.want
 			want.Operation = "GenerateCaptureContext"
 			want.Body = []byte(tt.reply.body)
+			want.Header = apiErr.Header // the answer's headers, checked in TestAPIErrorCarriesHeaderAndRetryAfter
 			if !reflect.DeepEqual(*apiErr, want) {
 				t.Errorf("APIError\n got %#v\nwant %#v", *apiErr, want)
 			}
@@ -829,14 +830,14 @@ func TestNewDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.host != "apitest.cybersource.com" || c.baseURL != "https://apitest.cybersource.com" || c.policy.MaxRetries != DefaultMaxRetries {
-		t.Errorf("defaults: %s, retries %d", c, c.policy.MaxRetries)
+	if c.host != "apitest.cybersource.com" || c.baseURL != "https://apitest.cybersource.com/" || c.api.Policy.MaxRetries != DefaultMaxRetries {
+		t.Errorf("defaults: %s, retries %d", c, c.api.Policy.MaxRetries)
 	}
 	if c.auth.token.Reveal() != testBearer {
 		t.Error(`leading "Bearer " not removed`)
 	}
 	c, _ = New(WithBearerToken(testBearer), WithEnvironment(Production))
-	if c.host != "api.cybersource.com" || c.baseURL != "https://api.cybersource.com" {
+	if c.host != "api.cybersource.com" || c.baseURL != "https://api.cybersource.com/" {
 		t.Errorf("production: %s", c)
 	}
 }

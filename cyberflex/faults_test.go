@@ -268,7 +268,7 @@ func TestFaultsInjected(t *testing.T) {
 				return []cyberflextest.Fault{body(201, "application/jwt", e.token[:strings.IndexByte(e.token, '.')+30])}
 			},
 			check: func(t *testing.T, _ env, cc *cyberflex.CaptureContext, err error) {
-				fltWantError(t, err, generatePrefix+"HTTP 201 body", cyberflex.ErrMalformed)
+				fltWantError(t, err, generatePrefix+"HTTP 201 answer (", cyberflex.ErrMalformed)
 				assert.Nil(t, cc)
 			},
 		},
@@ -277,7 +277,7 @@ func TestFaultsInjected(t *testing.T) {
 			faults: func(env) []cyberflextest.Fault { return []cyberflextest.Fault{body(201, "application/jwt", oversized)} },
 			check: func(t *testing.T, _ env, cc *cyberflex.CaptureContext, err error) {
 				fltWantError(t, err, generatePrefix, httpx.ErrBodyTooLarge)
-				assert.Equal(t, fmt.Sprintf("%sHTTP 201: response body too large: more than %d bytes", generatePrefix, httpx.MaxBodySize), err.Error())
+				assert.Equal(t, fmt.Sprintf("%sHTTP 201 answer: response body too large: more than %d bytes", generatePrefix, httpx.MaxBodySize), err.Error())
 			},
 		},
 		{
@@ -286,7 +286,7 @@ func TestFaultsInjected(t *testing.T) {
 				return []cyberflextest.Fault{body(201, "application/json", `{"captureContext":"`+e.token+`"}`)}
 			},
 			check: func(t *testing.T, e env, cc *cyberflex.CaptureContext, err error) {
-				fltWantError(t, err, generatePrefix+"HTTP 201 body", cyberflex.ErrMalformed)
+				fltWantError(t, err, generatePrefix+"HTTP 201 answer (", cyberflex.ErrMalformed)
 				assert.Contains(t, err.Error(), `Content-Type "application/json") is not a capture context JWT`)
 				assert.NotContains(t, err.Error(), e.token[:40], "the token is not repeated")
 			},
@@ -295,7 +295,7 @@ func TestFaultsInjected(t *testing.T) {
 			name: "generate: 201 HTML page (wrong content type)", op: gen, want: 1,
 			faults: func(env) []cyberflextest.Fault { return []cyberflextest.Fault{body(201, "text/html", fltHTML)} },
 			check: func(t *testing.T, _ env, cc *cyberflex.CaptureContext, err error) {
-				fltWantError(t, err, generatePrefix+"HTTP 201 body", cyberflex.ErrMalformed)
+				fltWantError(t, err, generatePrefix+"HTTP 201 answer (", cyberflex.ErrMalformed)
 			},
 		},
 		{
@@ -361,7 +361,7 @@ func TestFaultsInjected(t *testing.T) {
 			},
 			check: func(t *testing.T, _ env, cc *cyberflex.CaptureContext, err error) {
 				fltWantError(t, err, keyPrefix, cyberflex.ErrKeyFetch)
-				assert.Contains(t, err.Error(), "cyberflex: GetPublicKey: HTTP 200 body is not a JWK")
+				assert.Contains(t, err.Error(), "cyberflex: GetPublicKey: HTTP 200 answer (49 bytes, Content-Type \"application/json\") is not a JWK")
 			},
 		},
 		{
@@ -587,8 +587,8 @@ func TestFaultsOnTheWire(t *testing.T) {
 			})
 			c := fltNewClient(t, srv.URL, fltSigAuth())
 			_, err := c.GenerateCaptureContext(context.Background(), fltRequest())
-			fltWantError(t, err, "cyberflex: GenerateCaptureContext: HTTP 201: reading response body: unexpected EOF", io.ErrUnexpectedEOF)
-			assert.Equal(t, 1, srv.Count("/flex/v2/sessions"), "a body read that fails is not retried")
+			fltWantError(t, err, "cyberflex: GenerateCaptureContext: reading response body: unexpected EOF", io.ErrUnexpectedEOF)
+			assert.Equal(t, 3, srv.Count("/flex/v2/sessions"), "a lost answer is asked for again: issuing a capture context is safe to repeat")
 		})
 		t.Run("key", func(t *testing.T) {
 			srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
@@ -597,7 +597,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 			c := fltNewClient(t, srv.URL, fltSigAuth(), cyberflex.WithClock(func() time.Time { return fltNow }))
 			_, err := c.VerifyCaptureContext(context.Background(), validToken(t))
 			fltWantError(t, err, "cyberflex: fetching capture context verification key failed", cyberflex.ErrKeyFetch, io.ErrUnexpectedEOF)
-			assert.Equal(t, 1, srv.Count("/flex/v2/public-keys/3g"))
+			assert.Equal(t, 3, srv.Count("/flex/v2/public-keys/3g"), "a GET whose body fails mid-read is retried")
 		})
 		t.Run("error answer", func(t *testing.T) {
 			srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paysession/paysession-go/internal/apicall"
 	"github.com/paysession/paysession-go/internal/httpx"
 	"github.com/paysession/paysession-go/internal/redact"
 	"github.com/paysession/paysession-go/internal/retry"
@@ -32,6 +33,14 @@ const (
 // WithMaxRetries is not given.
 const DefaultMaxRetries = 2
 
+// DefaultRequestTimeout bounds each attempt of a call unless WithRequestTimeout
+// says otherwise.
+const DefaultRequestTimeout = apicall.DefaultRequestTimeout
+
+// DefaultMaxRetryAfter is the longest Retry-After wait a call honours unless
+// WithMaxRetryAfter says otherwise.
+const DefaultMaxRetryAfter = retry.DefaultMaxRetryAfter
+
 // Option configures a Client in New. Every option checks its own argument:
 // a bad value makes New fail with an error wrapping ErrInvalidInput, never
 // the first call.
@@ -54,6 +63,9 @@ type config struct {
 	// policy overrides the retry timing (tests use tiny delays); its
 	// MaxRetries is always replaced by maxRetries.
 	policy retry.Policy
+
+	requestTimeout time.Duration // 0: DefaultRequestTimeout
+	maxRetryAfter  time.Duration // 0: DefaultMaxRetryAfter
 }
 
 // authMode is the authentication scheme a Client uses.
@@ -104,7 +116,7 @@ func WithHTTPSignature(merchantID, keyID, sharedSecretBase64 string) Option {
 			return err
 		}
 		c.authKinds = append(c.authKinds, "WithHTTPSignature")
-		c.auth = credentials{mode: authHTTPSignature, merchantID: merchantID, keyID: keyID, secret: redact.Secret(sharedSecretBase64)}
+		c.auth = credentials{mode: authHTTPSignature, merchantID: merchantID, keyID: keyID, secret: redact.NewSecret(sharedSecretBase64)}
 		return nil
 	}
 }
@@ -123,7 +135,7 @@ func WithJWT(merchantID, keyID, sharedSecretBase64 string) Option {
 			return err
 		}
 		c.authKinds = append(c.authKinds, "WithJWT")
-		c.auth = credentials{mode: authJWT, merchantID: merchantID, keyID: keyID, secret: redact.Secret(sharedSecretBase64)}
+		c.auth = credentials{mode: authJWT, merchantID: merchantID, keyID: keyID, secret: redact.NewSecret(sharedSecretBase64)}
 		return nil
 	}
 }
@@ -163,7 +175,7 @@ func WithBearerToken(token string) Option {
 			return fmt.Errorf("%w: bearer token contains a control character", ErrInvalidInput)
 		}
 		c.authKinds = append(c.authKinds, "WithBearerToken")
-		c.auth = credentials{mode: authBearer, token: redact.Secret(token)}
+		c.auth = credentials{mode: authBearer, token: redact.NewSecret(token)}
 		return nil
 	}
 }
@@ -208,8 +220,8 @@ func WithBaseURL(baseURL string) Option {
 // WithHTTPClient sends requests through hc (for its transport, proxy or TLS
 // settings). The Client uses a copy of hc that does not follow redirects, so
 // signed requests and bearer tokens never go elsewhere; hc itself is not
-// changed. Default: a client with a 60 s timeout per attempt and bounded
-// dial, TLS and header waits.
+// changed. Default: a client with bounded dial, TLS and header waits; every
+// attempt is bounded by WithRequestTimeout whichever client is used.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -242,6 +254,35 @@ func WithLogger(l *slog.Logger) Option {
 			return fmt.Errorf("%w: logger is nil", ErrInvalidInput)
 		}
 		c.logger = l
+		return nil
+	}
+}
+
+// WithRequestTimeout bounds each attempt of a call (sending the request and
+// reading the whole answer) to d, also when WithHTTPClient gives a client
+// without a timeout; an attempt that runs out of time is retried like a lost
+// connection. It is applied through the context, so a shorter deadline of
+// the caller's context still wins. Default: DefaultRequestTimeout.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: request timeout must be positive, got %v", ErrInvalidInput, d)
+		}
+		c.requestTimeout = d
+		return nil
+	}
+}
+
+// WithMaxRetryAfter caps how long a call waits when CyberSource answers 429
+// or 503 with a Retry-After header. A longer wait is not waited: the call
+// returns the *APIError at once, with RetryAfter set. Default:
+// DefaultMaxRetryAfter.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: max Retry-After wait must be positive, got %v", ErrInvalidInput, d)
+		}
+		c.maxRetryAfter = d
 		return nil
 	}
 }

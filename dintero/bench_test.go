@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	paysession "github.com/paysession/paysession-go"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -32,7 +33,7 @@ const (
 	// benchPath mounts the fake API under a path, like the real base URL's /v1.
 	benchPath  = "/base/v1"
 	benchToken = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.bench-access-token.c2lnbmF0dXJl"
-	benchUA    = "paysession-go/0.1" // httpx.UserAgent, which is internal
+	benchUA    = "paysession-go/" + paysession.Version
 	// benchMaxBody is the body limit the SDK reads through (httpx.MaxBodySize, 8 MiB); the
 	// baseline reads through the same limit.
 	benchMaxBody = 8 << 20
@@ -407,7 +408,7 @@ func BenchmarkListSessions(b *testing.B) {
 		c := benchSDK(b, srv)
 		b.ReportAllocs()
 		for b.Loop() {
-			page, err := c.ListSessions(ctx, dintero.ListSessionsParams{Limit: dintero.Ptr(benchPage)})
+			page, err := c.ListSessions(ctx, dintero.Limit(benchPage))
 			if err != nil || len(page) != benchPage {
 				b.Fatal(len(page), err)
 			}
@@ -440,7 +441,7 @@ func BenchmarkSessions(b *testing.B) {
 			m := measureBenchPerSession(b, total)
 			for b.Loop() {
 				n := 0
-				for s, err := range c.Sessions(ctx, dintero.ListSessionsParams{}) {
+				for s, err := range c.Sessions(ctx) {
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -555,12 +556,12 @@ func TestBenchBaselineDoesTheSameJob(t *testing.T) {
 		func() (any, error) { return base.createSession(ctx, req) })
 	compare("ListSessions",
 		func() (any, error) {
-			return sdk.ListSessions(ctx, dintero.ListSessionsParams{Limit: dintero.Ptr(benchPage), StartingAfter: dintero.Ptr(benchSessionID(99))})
+			return sdk.ListSessions(ctx, dintero.Limit(benchPage), dintero.StartingAfter(benchSessionID(99)))
 		},
 		func() (any, error) { return base.listSessions(ctx, benchPage, benchSessionID(99)) })
 
 	var sdkIDs, baseIDs []string
-	for s, err := range sdk.Sessions(ctx, dintero.ListSessionsParams{}) {
+	for s, err := range sdk.Sessions(ctx) {
 		if err != nil {
 			t.Fatal(err)
 		}

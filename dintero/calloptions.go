@@ -3,37 +3,36 @@ package dintero
 import (
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/paysession/paysession-go/gen/dinteroapi"
 )
 
-// CallOption sets an optional query parameter or header of one call, e.g. IncludeSession() for
-// the create calls or UpdateWithoutLock() for UpdateSession. Giving a call an option it does not
-// take is an error wrapping ErrInvalidInput, so a misplaced option never goes unnoticed.
-type CallOption struct {
-	kind  optKind
-	apply func(*callOptions)
-}
+// Per-call options. Each call takes its own option interface, so that an option a call does not
+// take does not compile: IncludeSession() is a CreateOption and a PaymentTokenOption, not a
+// GetOption. Query parameters and headers of a call are all set this way; the client-wide
+// headers (Dintero-System-*, WithSystem) are set by the client on every request.
 
-type optKind uint
+// CreateOption is an option of CreateSession and CreateSessionFromProfile.
+type CreateOption interface{ applyCreate(*callOptions) }
 
-const (
-	optIncludeSession optKind = 1 << iota
-	optIncludes
-	optForceShippingAddressCallback
-	optUpdateWithoutLock
-	optFeatureToggles
-	optRawResponse
-)
+// PaymentTokenOption is an option of CreatePaymentTokenSession.
+type PaymentTokenOption interface{ applyPaymentToken(*callOptions) }
 
-var optNames = map[optKind]string{
-	optIncludeSession:               "IncludeSession",
-	optIncludes:                     "Include",
-	optForceShippingAddressCallback: "ForceShippingAddressCallback",
-	optUpdateWithoutLock:            "UpdateWithoutLock",
-	optFeatureToggles:               "WithFeatureToggles",
-	optRawResponse:                  "RawResponse",
-}
+// GetOption is an option of GetSession.
+type GetOption interface{ applyGet(*callOptions) }
 
-// callOptions holds the values the options set, typed as the generated parameter structs want them.
+// UpdateOption is an option of UpdateSession.
+type UpdateOption interface{ applyUpdate(*callOptions) }
+
+// CancelOption is an option of CancelSession.
+type CancelOption interface{ applyCancel(*callOptions) }
+
+// ListOption is an option of ListSessions and Sessions: a filter or a paging parameter.
+type ListOption interface{ applyList(*callOptions) }
+
+// callOptions holds what the options of one call set, typed as the generated parameter structs
+// want them.
 type callOptions struct {
 	includeSession               *bool
 	includes                     []SessionInclude
@@ -41,107 +40,198 @@ type callOptions struct {
 	updateWithoutLock            *bool
 	featureToggles               []FeatureToggle
 	rawResponse                  *[]byte
-	err                          error // a bad option value, reported by collect
+	list                         dinteroapi.ListSessionsParams
+	err                          error // the first bad option value
 }
 
-// collect applies opts, refusing the ones op does not take.
-func collect(op string, opts []CallOption, allowed optKind) (callOptions, error) {
+// fail records the first bad option value.
+func (o *callOptions) fail(err error) {
+	if o.err == nil {
+		o.err = err
+	}
+}
+
+func boolPtr(b bool) *bool { return &b }
+
+// IncludeSessionOption is the option IncludeSession returns.
+type IncludeSessionOption struct{}
+
+// IncludeSession makes a create call answer with the whole session (SessionCreated.Session), not
+// only its id and URL (query include_session=true).
+func IncludeSession() IncludeSessionOption { return IncludeSessionOption{} }
+
+func (IncludeSessionOption) applyCreate(o *callOptions)       { o.includeSession = boolPtr(true) }
+func (IncludeSessionOption) applyPaymentToken(o *callOptions) { o.includeSession = boolPtr(true) }
+
+// IncludeOption is the option Include returns.
+type IncludeOption struct{ what []SessionInclude }
+
+// Include asks GetSession for details it leaves out by default (query includes=…), e.g.
+// SessionIncludeEventsRequestHeaders.
+func Include(what ...SessionInclude) IncludeOption { return IncludeOption{what} }
+
+func (i IncludeOption) applyGet(o *callOptions) { o.includes = append(o.includes, i.what...) }
+
+// UpdateFlagOption is the option ForceShippingAddressCallback and UpdateWithoutLock return.
+type UpdateFlagOption struct{ set func(*callOptions) }
+
+// ForceShippingAddressCallback makes Dintero call the session's shipping_address_callback_url
+// even when the update sets express.shipping_options (query force_shipping_address_callback=true).
+func ForceShippingAddressCallback() UpdateFlagOption {
+	return UpdateFlagOption{func(o *callOptions) { o.forceShippingAddressCallback = boolPtr(true) }}
+}
+
+// UpdateWithoutLock updates a session that has not been locked (query update_without_lock=true):
+// server to server, before the checkout is shown to the customer.
+func UpdateWithoutLock() UpdateFlagOption {
+	return UpdateFlagOption{func(o *callOptions) { o.updateWithoutLock = boolPtr(true) }}
+}
+
+func (u UpdateFlagOption) applyUpdate(o *callOptions) {
+	if u.set == nil {
+		o.fail(errors.New("zero UpdateFlagOption; use ForceShippingAddressCallback() or UpdateWithoutLock()"))
+		return
+	}
+	u.set(o)
+}
+
+// FeatureTogglesOption is the option FeatureToggles returns.
+type FeatureTogglesOption struct{ toggles []FeatureToggle }
+
+// FeatureToggles turns on Dintero features for one call (header Dintero-Feature-Toggles), e.g.
+// FeatureToggleStrictSessionAmounts.
+func FeatureToggles(toggles ...FeatureToggle) FeatureTogglesOption {
+	return FeatureTogglesOption{toggles}
+}
+
+func (f FeatureTogglesOption) applyCreate(o *callOptions) {
+	o.featureToggles = append(o.featureToggles, f.toggles...)
+}
+
+func (f FeatureTogglesOption) applyUpdate(o *callOptions) {
+	o.featureToggles = append(o.featureToggles, f.toggles...)
+}
+
+// RawResponseOption is the option RawResponse returns; every call takes it.
+type RawResponseOption struct{ dst *[]byte }
+
+// RawResponse copies the body of a successful answer, byte for byte, into *dst (reusing its
+// capacity), beside decoding it: for fields Dintero adds before this SDK knows them.
+func RawResponse(dst *[]byte) RawResponseOption { return RawResponseOption{dst} }
+
+func (r RawResponseOption) set(o *callOptions) {
+	if r.dst == nil {
+		o.fail(errors.New("RawResponse(nil): give a pointer to a []byte"))
+		return
+	}
+	o.rawResponse = r.dst
+}
+
+func (r RawResponseOption) applyCreate(o *callOptions)       { r.set(o) }
+func (r RawResponseOption) applyPaymentToken(o *callOptions) { r.set(o) }
+func (r RawResponseOption) applyGet(o *callOptions)          { r.set(o) }
+func (r RawResponseOption) applyUpdate(o *callOptions)       { r.set(o) }
+func (r RawResponseOption) applyCancel(o *callOptions)       { r.set(o) }
+func (r RawResponseOption) applyList(o *callOptions)         { r.set(o) }
+
+// ListFilter is a filter or paging parameter of ListSessions and Sessions.
+type ListFilter struct{ set func(*dinteroapi.ListSessionsParams) error }
+
+func (f ListFilter) applyList(o *callOptions) {
+	if f.set == nil {
+		o.fail(errors.New("zero ListFilter; use Limit, StartingAfter, Search, … to make one"))
+		return
+	}
+	if err := f.set(&o.list); err != nil {
+		o.fail(err)
+	}
+}
+
+// Limit sets how many sessions one page holds, 1 to 100 (query limit). Sessions asks for pages
+// of 100 unless given a Limit.
+func Limit(n int) ListFilter {
+	return ListFilter{func(p *dinteroapi.ListSessionsParams) error {
+		if n < 1 || n > 100 {
+			return fmt.Errorf("limit %d is outside 1..100", n)
+		}
+		p.Limit = &n
+		return nil
+	}}
+}
+
+// StartingAfter asks for the page after the session with this id (query starting_after).
+// Sessions pages by itself; ListSessions needs it for the second page on.
+func StartingAfter(sessionID string) ListFilter {
+	return ListFilter{func(p *dinteroapi.ListSessionsParams) error {
+		if err := checkSessionID(sessionID); err != nil {
+			return err
+		}
+		p.StartingAfter = &sessionID
+		return nil
+	}}
+}
+
+// SessionIDs keeps only the sessions with these ids (query id, repeated).
+func SessionIDs(ids ...string) ListFilter {
+	return ListFilter{func(p *dinteroapi.ListSessionsParams) error {
+		p.ID = append(p.ID, ids...)
+		return nil
+	}}
+}
+
+// Search keeps the sessions whose id, merchant reference, customer or other text fields match s
+// (query search).
+func Search(s string) ListFilter {
+	return ListFilter{func(p *dinteroapi.ListSessionsParams) error {
+		p.Search = &s
+		return nil
+	}}
+}
+
+// TransactionIDs keeps the sessions that led to these transactions (query transaction_id,
+// repeated).
+func TransactionIDs(ids ...string) ListFilter {
+	return ListFilter{func(p *dinteroapi.ListSessionsParams) error {
+		p.TransactionID = append(p.TransactionID, ids...)
+		return nil
+	}}
+}
+
+// StoreIDs keeps the sessions of these stores (query store_id, repeated).
+func StoreIDs(ids ...string) ListFilter {
+	return ListFilter{func(p *dinteroapi.ListSessionsParams) error {
+		p.StoreID = append(p.StoreID, ids...)
+		return nil
+	}}
+}
+
+// CreatedFrom keeps the sessions created at or after t (query created_at.gte).
+func CreatedFrom(t time.Time) ListFilter {
+	return ListFilter{func(p *dinteroapi.ListSessionsParams) error {
+		p.CreatedAtGte = &t
+		return nil
+	}}
+}
+
+// CreatedUntil keeps the sessions created at or before t (query created_at.lte).
+func CreatedUntil(t time.Time) ListFilter {
+	return ListFilter{func(p *dinteroapi.ListSessionsParams) error {
+		p.CreatedAtLte = &t
+		return nil
+	}}
+}
+
+// collect applies opts, refusing a nil option or a bad value.
+func collect[O any](op string, opts []O, apply func(O, *callOptions)) (callOptions, error) {
 	var o callOptions
 	for _, opt := range opts {
-		if opt.apply == nil {
-			return o, invalid("%s: zero CallOption", op)
+		if any(opt) == nil {
+			return o, invalid("%s: nil option", op)
 		}
-		if opt.kind&allowed == 0 {
-			return o, invalid("%s does not take the %s option", op, optNames[opt.kind])
-		}
-		opt.apply(&o)
+		apply(opt, &o)
 		if o.err != nil {
 			return o, invalid("%s: %v", op, o.err)
 		}
 	}
 	return o, nil
-}
-
-func boolPtr(b bool) *bool { return &b }
-
-// IncludeSession asks a create call to return the whole created session in
-// SessionCreated.Session (include_session=true); without it, Session is nil.
-func IncludeSession() CallOption {
-	return CallOption{optIncludeSession, func(o *callOptions) { o.includeSession = boolPtr(true) }}
-}
-
-// Include asks GetSession for details that are left out by default (includes=…, repeated):
-// SessionIncludeEventsRequestHeaders, SessionIncludeInitiatingSystemRequestHeaders.
-func Include(what ...SessionInclude) CallOption {
-	return CallOption{optIncludes, func(o *callOptions) { o.includes = append(o.includes, what...) }}
-}
-
-// ForceShippingAddressCallback makes UpdateSession call the session's shipping address callback
-// even when the address did not change (force_shipping_address_callback=true).
-func ForceShippingAddressCallback() CallOption {
-	return CallOption{optForceShippingAddressCallback, func(o *callOptions) { o.forceShippingAddressCallback = boolPtr(true) }}
-}
-
-// UpdateWithoutLock lets UpdateSession change a session that the customer's checkout has not
-// locked (update_without_lock=true). Dintero requires the lock by default so that the order does
-// not change under a customer who is paying; use this only server to server.
-func UpdateWithoutLock() CallOption {
-	return CallOption{optUpdateWithoutLock, func(o *callOptions) { o.updateWithoutLock = boolPtr(true) }}
-}
-
-// WithFeatureToggles sends the Dintero-Feature-Toggles header, e.g.
-// FeatureToggleStrictSessionAmounts, on the calls that take it (the create calls and
-// UpdateSession).
-func WithFeatureToggles(toggles ...FeatureToggle) CallOption {
-	return CallOption{optFeatureToggles, func(o *callOptions) { o.featureToggles = append(o.featureToggles, toggles...) }}
-}
-
-// RawResponse stores the body of the call's successful answer in *dst, byte for byte (reusing
-// dst's memory). Every call takes it. The returned types hold the fields of
-// api/dintero-checkout.yaml; Dintero adds fields without notice, and RawResponse is how to read
-// one before the SDK knows it, without the SDK failing on it or dropping it for good. *dst is
-// left unchanged when the call fails (an *APIError keeps its body in Body).
-func RawResponse(dst *[]byte) CallOption {
-	return CallOption{optRawResponse, func(o *callOptions) {
-		if dst == nil {
-			o.err = errors.New("RawResponse(nil): give a pointer to a []byte")
-			return
-		}
-		o.rawResponse = dst
-	}}
-}
-
-// rawTarget is what call decodes into when RawResponse was given: the body is copied to dst and
-// then decoded into v as usual.
-type rawTarget struct {
-	dst *[]byte
-	v   any
-}
-
-// decodeTarget returns out, wrapped so that the body is kept when RawResponse was given.
-func (o callOptions) decodeTarget(out any) any {
-	if o.rawResponse == nil {
-		return out
-	}
-	return rawTarget{dst: o.rawResponse, v: out}
-}
-
-// String names the option, for test failures and logs.
-func (o CallOption) String() string { return fmt.Sprintf("dintero.%s()", optNames[o.kind]) }
-
-// systemValues are the Dintero-System-* header values as the generated parameters take them.
-type systemValues struct{ name, version, pluginName, pluginVersion *string }
-
-// systemHeaders returns the WithSystem values, nil where empty (so the header is not sent).
-func (c *Client) systemHeaders() systemValues {
-	s := c.cfg.system
-	ptr := func(v string) *string {
-		if v == "" {
-			return nil
-		}
-		p := new(string) // not &v: that would move v to the heap even when it is empty
-		*p = v
-		return p
-	}
-	return systemValues{ptr(s.Name), ptr(s.Version), ptr(s.PluginName), ptr(s.PluginVersion)}
 }

@@ -1,19 +1,22 @@
 package dintero
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/paysession/paysession-go/gen/dinteroapi"
+	"github.com/paysession/paysession-go/internal/apicall"
 	"github.com/paysession/paysession-go/internal/httpx"
 	"github.com/paysession/paysession-go/internal/redact"
 	"github.com/paysession/paysession-go/internal/retry"
+	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // tokenAudience is the audience Dintero expects in a client-credentials grant, whatever host the
@@ -23,17 +26,16 @@ const tokenAudience = "https://api.dintero.com/v1/accounts/"
 // Client calls the Dintero Checkout sessions API. Create it with New; it is safe for concurrent
 // use by many goroutines, and should be reused: it caches the access token and the connections.
 type Client struct {
-	raw    *dinteroapi.Client
-	cfg    config
-	tokens *tokenSource  // set for WithClientCredentials only
-	basic  redact.Secret // the Basic credential of WithClientCredentials, to scrub from answers
-	policy retry.Policy
-	log    *slog.Logger
+	api     *apicall.Client
+	baseURL string // the server URL for the generated request builders, ending in "/"
+	cfg     config
+	tokens  *tokenSource  // set for WithClientCredentials only
+	basic   redact.Secret // the Basic credential of WithClientCredentials, to scrub from answers
 }
 
 // New returns a Client configured by opts. Exactly one of WithClientCredentials,
 // WithAccessToken and WithAPIKey is required. A bad option makes New fail with an error
-// wrapping ErrInvalidInput; nothing is sent until the first call.
+// wrapping ErrInvalidInput; nothing is sent until the first call. New never panics.
 func New(opts ...Option) (*Client, error) {
 	cfg := config{baseURL: DefaultBaseURL, maxRetries: DefaultMaxRetries}
 	for _, opt := range opts {
@@ -51,26 +53,33 @@ func New(opts ...Option) (*Client, error) {
 	default:
 		return nil, invalid("more than one way to authenticate given (%v); choose one", cfg.authKinds)
 	}
-	hc := httpx.NewHTTPClient()
+	var hc *http.Client
 	if cfg.httpClient != nil {
 		hc = httpx.NoRedirects(cfg.httpClient)
+	} else {
+		hc = httpx.NewHTTPClient()
 	}
-	raw, err := dinteroapi.NewClient(cfg.baseURL, dinteroapi.WithHTTPClient(hc))
-	if err != nil {
-		return nil, invalid("base URL: %v", err)
+	log := cfg.logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{
-		raw:    raw,
-		cfg:    cfg,
-		policy: retry.Policy{MaxRetries: cfg.maxRetries},
-		log:    cfg.logger,
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
+	// The generated request builders resolve operation paths against the server URL, which keeps
+	// its path (/v1) only when it ends in a slash.
+	c := &Client{baseURL: strings.TrimSuffix(cfg.baseURL, "/") + "/", cfg: cfg}
 	if cfg.clientID != "" {
 		c.tokens = &tokenSource{fetch: c.fetchToken}
-		c.basic = redact.Secret(base64.StdEncoding.EncodeToString([]byte(cfg.clientID + ":" + cfg.clientSecret.Reveal())))
+		c.basic = redact.NewSecret(base64.StdEncoding.EncodeToString([]byte(cfg.clientID + ":" + cfg.clientSecret.Reveal())))
+	}
+	c.api = &apicall.Client{
+		Service:        "dintero",
+		HTTP:           hc,
+		Policy:         retry.Policy{MaxRetries: cfg.maxRetries, MaxRetryAfter: cfg.maxRetryAfter},
+		RequestTimeout: cfg.requestTimeout,
+		Logger:         log,
+		Prepare:        c.prepare,
+		Secrets: []string{cfg.clientSecret.Reveal(), cfg.accessToken.Reveal(), cfg.apiKey.Reveal(),
+			c.basic.Reveal()},
+		NewAPIError: newAPIError,
 	}
 	return c, nil
 }
@@ -92,109 +101,49 @@ func (c Client) GoString() string { return c.String() }
 // Format prints String for every verb, so no verb reveals a credential.
 func (c Client) Format(f fmt.State, verb rune) { redact.Format(f, verb, c.String(), c.GoString()) }
 
-// sender performs one attempt of an operation: it builds a fresh request with the generated
-// client, applying edit (which authenticates it), and sends it.
-type sender func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error)
+// prepare sets the headers every request carries: the SDK's User-Agent, Accept, and the
+// Dintero-System-* headers of WithSystem.
+func (c *Client) prepare(req *http.Request) {
+	h := req.Header
+	h.Set("User-Agent", httpx.UserAgent)
+	h.Set("Accept", "application/json")
+	for _, sh := range [...]struct{ name, value string }{
+		{"Dintero-System-Name", c.cfg.system.Name},
+		{"Dintero-System-Version", c.cfg.system.Version},
+		{"Dintero-System-Plugin-Name", c.cfg.system.PluginName},
+		{"Dintero-System-Plugin-Version", c.cfg.system.PluginVersion},
+	} {
+		if sh.value != "" {
+			h.Set(sh.name, sh.value)
+		}
+	}
+}
 
-// call runs one API operation with retries, authentication and error decoding, and decodes a
-// 2xx body into out.
+// call runs one API operation through the pipeline and decodes a 2xx body into out.
 //
 // idempotent says whether the operation may be repeated after it could have reached the server.
 // The create calls may not: the API has no idempotency key, so a repeated create can make a second
 // session. They are retried only when the connection could not even be opened.
-func (c *Client) call(ctx context.Context, op string, idempotent bool, send sender, out any) error {
-	if ctx == nil {
-		return invalid("%s: nil context", op)
-	}
+func (c *Client) call(ctx context.Context, op string, idempotent bool, build func() (*http.Request, error), out any, raw *[]byte) error {
 	classify := retry.NotSent
 	if idempotent {
 		classify = retry.Idempotent
 	}
-	policy := c.policy
-	policy.OnRetry = func(a retry.Attempt) {
-		c.log.DebugContext(ctx, "dintero: retrying", "op", op, "attempt", a.Number, "status", a.StatusCode,
-			"error", a.Err, "delay", a.Delay, "retry_after", a.RetryAfter)
-	}
-	reauthorized := false
-	var sentToken string // the access token the answer is to, which it must not echo
-	// Building a log line's arguments allocates even when the handler drops it: skip that
-	// unless debug logging is on (it is off by default).
-	debug := c.log.Enabled(ctx, slog.LevelDebug)
-	resp, err := retry.Do(ctx, policy, classify, func(ctx context.Context) (*http.Response, error) {
-		for {
-			var used string
-			edit := func(ctx context.Context, req *http.Request) error {
-				req.Header.Set("User-Agent", httpx.UserAgent)
-				req.Header.Set("Accept", "application/json")
-				var err error
-				used, err = c.authorize(ctx, req)
-				return err
-			}
-			start := time.Now()
-			resp, err := send(ctx, edit)
-			sentToken = used
-			if err != nil {
-				if debug {
-					c.log.DebugContext(ctx, "dintero: request failed", "op", op, "error", err, "duration", time.Since(start))
-				}
-				return nil, err
-			}
-			if debug {
-				c.log.DebugContext(ctx, "dintero: response", "op", op, "status", resp.StatusCode, "duration", time.Since(start))
-			}
-			// A 401 with a cached token usually means the token was revoked or expired early:
-			// fetch a new one and send once more. The server rejected the request before doing
-			// anything, so this is safe even for the create calls.
-			if resp.StatusCode == http.StatusUnauthorized && c.tokens != nil && !reauthorized {
-				reauthorized = true
-				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-				resp.Body.Close()
-				c.tokens.Invalidate(used)
-				continue
-			}
-			return resp, nil
-		}
+	resp, err := c.api.Do(ctx, apicall.Call{
+		Op:          op,
+		Retry:       classify,
+		Request:     build,
+		Authorize:   c.authorize,
+		Reauthorize: c.reauthorize,
 	})
 	if err != nil {
-		c.log.WarnContext(ctx, "dintero: call failed", "op", op, "error", err)
-		return fmt.Errorf("dintero: %s: %w", op, err)
+		return err
 	}
-	return decodeResponse(op, resp, out, c.scrubber(sentToken))
-}
-
-// decodeResponse turns a response into out or an *APIError. A non-2xx answer is an *APIError
-// even when its body is truncated, oversized or not JSON: the status is never lost.
-//
-// The credentials of s are scrubbed from what the answer puts into the error (its body,
-// Request-Id and Content-Type), so that a server or proxy that echoes the request cannot make
-// an error, or a log line with it, show a credential.
-func decodeResponse(op string, resp *http.Response, out any, s scrubber) error {
-	body, readErr := httpx.ReadResponse(resp)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := newAPIError(op, resp, s.scrub(body))
-		// The fields decoded from the body (a JSON escape hides a credential from the byte
-		// scrub above) and the Request-Id header.
-		for _, f := range []*string{&e.Code, &e.Message, &e.RequestID} {
-			*f = string(s.scrub([]byte(*f)))
-		}
-		return e
+	if err := json.Unmarshal(resp.Body, out); err != nil {
+		return invalidResponse(op, err, "decoding the %s: %s", resp.Describe(), untrusted.Line(err.Error(), 200))
 	}
-	if readErr != nil {
-		return fmt.Errorf("dintero: %s: %d answer: %w", op, resp.StatusCode, readErr)
-	}
-	if out == nil {
-		return nil
-	}
-	raw, keepRaw := out.(rawTarget)
-	if keepRaw {
-		out = raw.v
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("dintero: %s: decoding the %d answer (%d bytes, Content-Type %q): %w",
-			op, resp.StatusCode, len(body), excerpt(s.scrub([]byte(resp.Header.Get("Content-Type"))), 80), err)
-	}
-	if keepRaw {
-		*raw.dst = append((*raw.dst)[:0], body...)
+	if raw != nil {
+		*raw = append((*raw)[:0], resp.Body...)
 	}
 	return nil
 }
@@ -209,52 +158,60 @@ func (c *Client) authorize(ctx context.Context, req *http.Request) (string, erro
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 		return tok, nil
-	case c.cfg.accessToken != "":
+	case !c.cfg.accessToken.IsZero():
 		req.Header.Set("Authorization", "Bearer "+c.cfg.accessToken.Reveal())
-		return c.cfg.accessToken.Reveal(), nil
+		return "", nil
 	default:
 		req.Header.Set("x-api-key", c.cfg.apiKey.Reveal())
 		return "", nil
 	}
 }
 
+// reauthorize answers a 401 to a request sent with a cached access token: the token was revoked
+// or expired early, so it is dropped and the request is sent once more with a new one.
+func (c *Client) reauthorize(sent string) bool {
+	if c.tokens == nil || sent == "" {
+		return false
+	}
+	c.tokens.Invalidate(sent)
+	return true
+}
+
 // fetchToken exchanges the client credentials for an access token (POST
 // {baseURL}/accounts/{aid}/auth/token, Basic auth). The endpoint documents 429 with Retry-After,
-// and a token request is safe to repeat, so it is retried like a read.
+// and a token request is safe to repeat, so it is retried like a read: this is the one retry loop
+// a token fetch gets (the calls waiting for the token do not retry its failure).
 func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) {
-	const op = "CreateAccessToken"
-	body := dinteroapi.AccessTokenRequest{
+	body, err := json.Marshal(dinteroapi.AccessTokenRequest{
 		GrantType: dinteroapi.AccessTokenRequestGrantTypeClientCredentials,
 		Audience:  tokenAudience + c.cfg.accountID,
-	}
-	basic := func(_ context.Context, req *http.Request) error {
-		req.SetBasicAuth(c.cfg.clientID, c.cfg.clientSecret.Reveal())
-		req.Header.Set("User-Agent", httpx.UserAgent)
-		req.Header.Set("Accept", "application/json")
-		return nil
-	}
-	c.log.DebugContext(ctx, "dintero: fetching access token", "account", c.cfg.accountID)
-	resp, err := retry.Do(ctx, c.policy, retry.Idempotent, func(ctx context.Context) (*http.Response, error) {
-		return c.raw.CreateAccessToken(ctx, c.cfg.accountID, body, basic)
 	})
 	if err != nil {
-		return "", 0, fmt.Errorf("dintero: %s: %w", op, err)
-	}
-	var tok dinteroapi.AccessToken
-	if err := decodeResponse(op, resp, &tok, c.scrubber("")); err != nil {
 		return "", 0, err
 	}
-	return tok.AccessToken, time.Duration(tok.ExpiresIn) * time.Second, nil
+	resp, err := c.api.Do(ctx, apicall.Call{
+		Op:    "CreateAccessToken",
+		Retry: retry.Idempotent,
+		Request: func() (*http.Request, error) {
+			return dinteroapi.NewCreateAccessTokenRequestWithBody(c.baseURL, c.cfg.accountID, "application/json", bytes.NewReader(body))
+		},
+		Authorize: func(_ context.Context, req *http.Request) (string, error) {
+			req.SetBasicAuth(c.cfg.clientID, c.cfg.clientSecret.Reveal())
+			return "", nil
+		},
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	var tok struct {
+		AccessToken string          `json:"access_token"`
+		ExpiresIn   json.RawMessage `json:"expires_in"`
+	}
+	if err := json.Unmarshal(resp.Body, &tok); err != nil {
+		return "", 0, invalidResponse("CreateAccessToken", err, "decoding the %s: %s", resp.Describe(), untrusted.Line(err.Error(), 200))
+	}
+	if tok.AccessToken == "" {
+		return "", 0, invalidResponse("CreateAccessToken", nil, "the %s has an empty access token", resp.Describe())
+	}
+	return tok.AccessToken, tokenLifetime(tok.ExpiresIn), nil
 }
-
-// scrubber holds every credential an answer could echo back: the configured ones, the Basic
-// encoding of the client credentials, and the access token that was sent. It is a value, so
-// building one for each call costs nothing; only scrubbing does, on the error path.
-type scrubber [5]string
-
-func (c *Client) scrubber(token string) scrubber {
-	return scrubber{c.cfg.clientSecret.Reveal(), c.cfg.accessToken.Reveal(), c.cfg.apiKey.Reveal(), c.basic.Reveal(), token}
-}
-
-// scrub replaces each credential of s in b with redact.Placeholder.
-func (s scrubber) scrub(b []byte) []byte { return redact.Scrub(b, s[:]...) }

@@ -77,8 +77,8 @@ func (f *fakeAPI) recorded() []recorded {
 // fastRetries keeps retry waits to microseconds: these tests count attempts; the timing of the
 // waits is tested in internal/retry with a fake clock.
 func fastRetries(c *Client) {
-	c.policy.BaseDelay = time.Microsecond
-	c.policy.MaxDelay = time.Microsecond
+	c.api.Policy.BaseDelay = time.Microsecond
+	c.api.Policy.MaxDelay = time.Microsecond
 }
 
 func newTestClient(t *testing.T, url string, opts ...Option) *Client {
@@ -147,7 +147,7 @@ func TestWireFormat(t *testing.T) {
 		{
 			name: "CreateSession",
 			call: func() error {
-				_, err := c.CreateSession(ctx, createRequest(), IncludeSession(), WithFeatureToggles(FeatureToggleStrictSessionAmounts))
+				_, err := c.CreateSession(ctx, createRequest(), IncludeSession(), FeatureToggles(FeatureToggleStrictSessionAmounts))
 				return err
 			},
 			method: "POST", path: basePath + "/sessions", query: "include_session=true",
@@ -196,7 +196,7 @@ func TestWireFormat(t *testing.T) {
 			},
 			method: "GET", path: basePath + "/sessions/" + testSessionID,
 			query:   "includes=events.request_headers&includes=initiating_system_request_headers",
-			headers: map[string]string{"Content-Type": "", "Dintero-System-Name": ""},
+			headers: map[string]string{"Content-Type": "", "Dintero-System-Name": "shop"},
 		},
 		{
 			name: "UpdateSession",
@@ -224,11 +224,7 @@ func TestWireFormat(t *testing.T) {
 		{
 			name: "ListSessions",
 			call: func() error {
-				_, err := c.ListSessions(ctx, ListSessionsParams{
-					Limit: Ptr(2), StartingAfter: Ptr("T12345678.a"), ID: []string{"A", "B"},
-					Search: Ptr("Ola Nordmann"), TransactionID: []string{"T1", "T2"},
-					CreatedAtGte: &since, StoreID: []string{"s&1"},
-				})
+				_, err := c.ListSessions(ctx, Limit(2), StartingAfter("T12345678.a"), SessionIDs("A", "B"), Search("Ola Nordmann"), TransactionIDs("T1", "T2"), CreatedFrom(since), StoreIDs("s&1"))
 				return err
 			},
 			method: "GET", path: basePath + "/sessions",
@@ -393,7 +389,7 @@ func TestMalformedSuccessBodies(t *testing.T) {
 			s, err := c.GetSession(context.Background(), testSessionID)
 			require.Error(t, err)
 			assert.Nil(t, s)
-			assert.Contains(t, err.Error(), "dintero: GetSession: decoding the 200 answer")
+			assert.Contains(t, err.Error(), "dintero: GetSession: decoding the HTTP 200 answer")
 		})
 	}
 }
@@ -418,8 +414,8 @@ func TestInputChecks(t *testing.T) {
 		"path traversal":        {func() error { _, err := c.GetSession(ctx, "../../admin/api-keys"); return err }, "not a Dintero checkout id"},
 		"slash in id":           {func() error { _, err := c.CancelSession(ctx, "T12345678.a/b"); return err }, "not a Dintero checkout id"},
 		"query in id":           {func() error { _, err := c.UpdateSession(ctx, "T12345678.a?x=1", SessionUpdateRequest{}); return err }, "not a Dintero checkout id"},
-		"limit 0":               {func() error { _, err := c.ListSessions(ctx, ListSessionsParams{Limit: Ptr(0)}); return err }, "limit 0 is outside 1..100"},
-		"limit 101":             {func() error { _, err := c.ListSessions(ctx, ListSessionsParams{Limit: Ptr(101)}); return err }, "limit 101 is outside 1..100"},
+		"limit 0":               {func() error { _, err := c.ListSessions(ctx, Limit(0)); return err }, "limit 0 is outside 1..100"},
+		"limit 101":             {func() error { _, err := c.ListSessions(ctx, Limit(101)); return err }, "limit 101 is outside 1..100"},
 		"missing currency":      {func() error { _, err := c.CreateSession(ctx, noCurrency); return err }, "CreateSession: order.currency is required"},
 		"missing return url":    {func() error { _, err := c.CreateSession(ctx, noReturnURL); return err }, "url.return_url is required"},
 		"nested required field": {func() error { _, err := c.CreateSession(ctx, badItemShipping); return err }, "express.shipping_options[0].operator is required"},
@@ -429,8 +425,10 @@ func TestInputChecks(t *testing.T) {
 			_, err := c.UpdateSession(ctx, testSessionID, SessionUpdateRequest{Express: &dinteroapi.SessionExpressUpdate{}})
 			return err
 		}, "express.shipping_options is required"},
-		"option for another call": {func() error { _, err := c.GetSession(ctx, testSessionID, UpdateWithoutLock()); return err }, "GetSession does not take the UpdateWithoutLock option"},
-		"zero option":             {func() error { _, err := c.GetSession(ctx, testSessionID, CallOption{}); return err }, "zero CallOption"},
+		"nil option":              {func() error { _, err := c.GetSession(ctx, testSessionID, nil); return err }, "GetSession: nil option"},
+		"zero option":             {func() error { _, err := c.UpdateSession(ctx, testSessionID, SessionUpdateRequest{}, UpdateFlagOption{}); return err }, "zero UpdateFlagOption"},
+		"zero list filter":        {func() error { _, err := c.ListSessions(ctx, ListFilter{}); return err }, "zero ListFilter"},
+		"bad cursor":              {func() error { _, err := c.ListSessions(ctx, StartingAfter("../x")); return err }, "not a Dintero checkout id"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -617,7 +615,7 @@ func TestRetryRules(t *testing.T) {
 			return err
 		}},
 		"CancelSession": {true, func(c *Client) error { _, err := c.CancelSession(ctx, testSessionID); return err }},
-		"ListSessions":  {true, func(c *Client) error { _, err := c.ListSessions(ctx, ListSessionsParams{}); return err }},
+		"ListSessions":  {true, func(c *Client) error { _, err := c.ListSessions(ctx); return err }},
 		"CreateSession": {false, func(c *Client) error { _, err := c.CreateSession(ctx, createRequest()); return err }},
 		"CreateSessionFromProfile": {false, func(c *Client) error {
 			_, err := c.CreateSessionFromProfile(ctx, SessionProfileCreateRequest{ProfileID: "p", URL: SessionUrls{ReturnURL: "https://x"}, Order: Order{Currency: "NOK", MerchantReference: "r"}})
@@ -689,7 +687,9 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestCreateIsRetriedOnlyWhenNothingWasSent(t *testing.T) {
-	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `{"id":"`+testSessionID+`"}`) })
+	api := newFakeAPI(t, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"id":"`+testSessionID+`","url":"https://checkout.dintero.com/v1/view/`+testSessionID+`"}`)
+	})
 	for name, tc := range map[string]struct {
 		failure   error
 		wantCalls int32
@@ -762,9 +762,9 @@ func pagedAPI(t *testing.T, n int, failPage int) (*fakeAPI, *atomic.Int32) {
 func TestSessionsWalksEveryPage(t *testing.T) {
 	api, pages := pagedAPI(t, 250, 0)
 	c := newTestClient(t, api.URL())
-	params := ListSessionsParams{StoreID: []string{"store-1"}}
+	params := []ListOption{StoreIDs("store-1")}
 	var got []string
-	for s, err := range c.Sessions(context.Background(), params) {
+	for s, err := range c.Sessions(context.Background(), params...) {
 		require.NoError(t, err)
 		got = append(got, *s.ID)
 	}
@@ -776,15 +776,14 @@ func TestSessionsWalksEveryPage(t *testing.T) {
 	assert.Equal(t, "limit=100&store_id=store-1", sortedQuery(t, reqs[0].Query))
 	assert.Equal(t, "limit=100&starting_after=T12345678.s00099&store_id=store-1", sortedQuery(t, reqs[1].Query))
 	assert.Equal(t, "limit=100&starting_after=T12345678.s00199&store_id=store-1", sortedQuery(t, reqs[2].Query))
-	assert.Nil(t, params.Limit, "the caller's params are not changed")
-	assert.Nil(t, params.StartingAfter)
+	assert.Len(t, params, 1, "the caller's options are not changed")
 }
 
 func TestSessionsExactMultipleAndEarlyStop(t *testing.T) {
 	api, pages := pagedAPI(t, 20, 0)
 	c := newTestClient(t, api.URL())
 	count := 0
-	for _, err := range c.Sessions(context.Background(), ListSessionsParams{Limit: Ptr(10)}) {
+	for _, err := range c.Sessions(context.Background(), Limit(10)) {
 		require.NoError(t, err)
 		count++
 	}
@@ -792,7 +791,7 @@ func TestSessionsExactMultipleAndEarlyStop(t *testing.T) {
 	assert.EqualValues(t, 3, pages.Load(), "a full last page needs one more (empty) page to know it was the last")
 
 	pages.Store(0)
-	for range c.Sessions(context.Background(), ListSessionsParams{Limit: Ptr(10)}) {
+	for range c.Sessions(context.Background(), Limit(10)) {
 		break
 	}
 	assert.EqualValues(t, 1, pages.Load(), "breaking out of the loop stops fetching")
@@ -802,7 +801,7 @@ func TestSessionsYieldsAnErrorOnceAndStops(t *testing.T) {
 	api, pages := pagedAPI(t, 250, 2)
 	c := newTestClient(t, api.URL(), WithMaxRetries(0))
 	var seen, errs int
-	for _, err := range c.Sessions(context.Background(), ListSessionsParams{}) {
+	for _, err := range c.Sessions(context.Background()) {
 		if err != nil {
 			errs++
 			var apiErr *APIError

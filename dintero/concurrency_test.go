@@ -62,7 +62,7 @@ func concLifecycle(ctx context.Context, c *dintero.Client, i int) (string, error
 	if updated.Order.Amount != newAmount || updated.Order.MerchantReference != req.Order.MerchantReference {
 		return id, fmt.Errorf("update: answered %s %d", updated.Order.MerchantReference, updated.Order.Amount)
 	}
-	page, err := c.ListSessions(ctx, dintero.ListSessionsParams{Search: dintero.Ptr(req.Order.MerchantReference), Limit: dintero.Ptr(10)})
+	page, err := c.ListSessions(ctx, dintero.Search(req.Order.MerchantReference), dintero.Limit(10))
 	if err != nil {
 		return id, fmt.Errorf("list: %w", err)
 	}
@@ -191,7 +191,7 @@ func TestColdClientFetchesOneToken(t *testing.T) {
 			return err
 		},
 		func(i int) error {
-			page, err := c.ListSessions(ctx, dintero.ListSessionsParams{Search: dintero.Ptr(fmt.Sprintf("cold-%03d-ref", i))})
+			page, err := c.ListSessions(ctx, dintero.Search(fmt.Sprintf("cold-%03d-ref", i)))
 			if err == nil && (len(page) != 1 || *page[0].ID != ids[i]) {
 				err = fmt.Errorf("list found %d sessions", len(page))
 			}

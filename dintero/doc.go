@@ -27,7 +27,7 @@
 //
 // Optional query parameters and headers are per-call options: IncludeSession() for the create
 // calls, Include(...) for GetSession, UpdateWithoutLock() and ForceShippingAddressCallback() for
-// UpdateSession, WithFeatureToggles(...). The Dintero-System-* headers are set once for the
+// UpdateSession, FeatureToggles(...). The Dintero-System-* headers are set once for the
 // client with WithSystem.
 //
 // The request and response types are the ones generated from api/dintero-checkout.yaml

@@ -153,14 +153,14 @@ func TestE2EPagingWalksEverySessionOnce(t *testing.T) {
 	}
 	before := srv.Calls(dinterotest.OpListSessions)
 	var got []string
-	for s, err := range c.Sessions(context.Background(), dintero.ListSessionsParams{Limit: dintero.Ptr(100)}) {
+	for s, err := range c.Sessions(context.Background(), dintero.Limit(100)) {
 		require.NoError(t, err)
 		got = append(got, *s.ID)
 	}
 	assert.Equal(t, want, got)
 	assert.Equal(t, 3, srv.Calls(dinterotest.OpListSessions)-before, "pages of 100, 100 and 50")
 
-	page, err := c.ListSessions(context.Background(), dintero.ListSessionsParams{Search: dintero.Ptr("bulk-007"), Limit: dintero.Ptr(10)})
+	page, err := c.ListSessions(context.Background(), dintero.Search("bulk-007"), dintero.Limit(10))
 	require.NoError(t, err)
 	require.Len(t, page, 1)
 	assert.Equal(t, "bulk-007", page[0].Order.MerchantReference)

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
+	"time"
+
+	"github.com/paysession/paysession-go/internal/apicall"
+	"github.com/paysession/paysession-go/internal/httpx"
+	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // ErrInvalidInput is wrapped by every error the client returns for input it refuses before
@@ -14,9 +18,33 @@ import (
 // field, a malformed account id, a bad option. Test for it with errors.Is.
 var ErrInvalidInput = errors.New("dintero: invalid input")
 
+// ErrInvalidResponse is wrapped by the error of a 2xx answer the client cannot use: a body that
+// is not the JSON the call expects, or one without what the call promises (a session without an
+// id, a created session without its URL).
+var ErrInvalidResponse = errors.New("dintero: invalid response")
+
+// ErrBodyTooLarge is wrapped by the error of an answer whose body is larger than the client reads
+// (8 MiB; every real answer is far smaller).
+var ErrBodyTooLarge = httpx.ErrBodyTooLarge
+
 // invalid returns an error wrapping ErrInvalidInput.
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidInput}, args...)...)
+}
+
+// responseError is a 2xx answer the client cannot use. It wraps ErrInvalidResponse and the
+// cause, if any (a *json.SyntaxError, …).
+type responseError struct {
+	msg   string
+	cause error
+}
+
+func (e *responseError) Error() string   { return e.msg }
+func (e *responseError) Unwrap() []error { return []error{ErrInvalidResponse, e.cause} }
+
+// invalidResponse returns an error wrapping ErrInvalidResponse and cause (which may be nil).
+func invalidResponse(op string, cause error, format string, args ...any) error {
+	return &responseError{msg: "dintero: " + op + ": " + fmt.Sprintf(format, args...), cause: cause}
 }
 
 // APIError is the error for every answer of the Dintero API that is not a 2xx. Use errors.As to
@@ -28,7 +56,8 @@ func invalid(format string, args ...any) error {
 // Dintero documents its error body as {"error": {"code", "message", "errors"}}
 // (https://docs.dintero.com/docs/errors). A body of another shape (an HTML page from a proxy, an
 // empty or truncated body) still gives an APIError with the status and the raw body; only Code,
-// Message and Errors stay empty.
+// Message and Errors stay empty. Every credential the client holds or sent is scrubbed from Body,
+// Header and the fields decoded from them, also when the answer echoes it escaped.
 type APIError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
@@ -40,6 +69,12 @@ type APIError struct {
 	Errors []json.RawMessage
 	// Body is the raw response body, read through a size limit (8 MiB).
 	Body []byte
+	// Header holds the answer's headers.
+	Header http.Header
+	// RetryAfter is the wait the answer asked for with a Retry-After header (429, 503), 0 when it
+	// asked for none. The client waits up to WithMaxRetryAfter itself; a longer wait is returned
+	// here for the caller to decide.
+	RetryAfter time.Duration
 	// RequestID is the request id the API answered with (Request-Id or X-Request-Id header), if
 	// any; quote it to Dintero support.
 	RequestID string
@@ -48,47 +83,32 @@ type APIError struct {
 }
 
 // Error describes the failure with the status, the code and message from the body when there is
-// one, else an excerpt of the raw body: one short line, whatever the server sent (the values
-// from the answer are cut short and their line breaks collapsed, so that they cannot forge log
-// lines or flood a log).
+// one, else an excerpt of the raw body: one short line of bounded size, whatever the server sent,
+// so that it cannot forge log lines or flood a log, and costs little to build.
 func (e *APIError) Error() string {
 	var b strings.Builder
+	b.Grow(160)
 	fmt.Fprintf(&b, "dintero: %s: %d %s", e.Operation, e.StatusCode, http.StatusText(e.StatusCode))
 	switch {
 	case e.Code != "" || e.Message != "":
 		if e.Code != "" {
-			fmt.Fprintf(&b, ": %s", excerpt(e.Code, 80))
+			b.WriteString(": " + untrusted.Line(e.Code, 80))
 		}
 		if e.Message != "" {
-			fmt.Fprintf(&b, ": %s", excerpt(e.Message, 200))
+			b.WriteString(": " + untrusted.Line(e.Message, 200))
 		}
 	case len(e.Body) > 0:
-		fmt.Fprintf(&b, ": unexpected body %q", excerpt(e.Body, 120))
+		fmt.Fprintf(&b, ": unexpected body %q", untrusted.LineBytes(e.Body, 120))
 	default:
 		b.WriteString(": empty body")
 	}
 	if e.RequestID != "" {
-		fmt.Fprintf(&b, " (request id %s)", excerpt(e.RequestID, 80))
+		b.WriteString(" (request id " + untrusted.Line(e.RequestID, 80) + ")")
 	}
 	return b.String()
 }
 
-// excerpt returns at most n bytes of s on one line of valid UTF-8, cut at a character boundary
-// and marked.
-func excerpt[T string | []byte](s T, n int) string {
-	line := strings.Join(strings.Fields(strings.ToValidUTF8(string(s), "\uFFFD")), " ")
-	if len(line) <= n {
-		return line
-	}
-	// Back up to the start of the character that straddles the cut (at most UTFMax-1 bytes:
-	// bytes that are not valid UTF-8 are cut anywhere).
-	for i := 1; i < utf8.UTFMax && n > 0 && !utf8.RuneStart(line[n]); i++ {
-		n--
-	}
-	return line[:n] + "…"
-}
-
-// errorBody is the documented error shape.
+// errorBody is Dintero's documented error shape.
 type errorBody struct {
 	Error *struct {
 		Code    string            `json:"code"`
@@ -97,18 +117,18 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// newAPIError builds the APIError for a non-2xx answer. It never fails: a body it cannot decode
-// is kept raw.
-func newAPIError(op string, resp *http.Response, body []byte) *APIError {
-	e := &APIError{StatusCode: resp.StatusCode, Body: body, Operation: op}
+// newAPIError builds the APIError of a non-2xx answer, whose body and headers the pipeline has
+// already scrubbed of credentials.
+func newAPIError(op string, r *apicall.Response) error {
+	e := &APIError{StatusCode: r.StatusCode, Body: r.Body, Header: r.Header, RetryAfter: r.RetryAfter, Operation: op}
 	for _, h := range []string{"Request-Id", "X-Request-Id"} {
-		if v := resp.Header.Get(h); v != "" {
+		if v := r.Header.Get(h); v != "" {
 			e.RequestID = v
 			break
 		}
 	}
 	var eb errorBody
-	if json.Unmarshal(body, &eb) == nil && eb.Error != nil {
+	if json.Unmarshal(r.Body, &eb) == nil && eb.Error != nil {
 		e.Code, e.Message, e.Errors = eb.Error.Code, eb.Error.Message, eb.Error.Errors
 	}
 	return e

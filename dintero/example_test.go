@@ -74,7 +74,7 @@ func ExampleClient_Sessions() {
 	defer srv.Close()
 	c, _ := dintero.New(dintero.WithAPIKey("key"), dintero.WithBaseURL(srv.URL+"/v1"))
 
-	for s, err := range c.Sessions(context.Background(), dintero.ListSessionsParams{Limit: dintero.Ptr(2)}) {
+	for s, err := range c.Sessions(context.Background(), dintero.Limit(2)) {
 		if err != nil {
 			fmt.Println("error:", err)
 			break

@@ -8,7 +8,7 @@ import "time"
 // would wait the real backoff (hundreds of milliseconds each). Call it right after New, before
 // the client is used. Exported only to this package's tests: it is defined in a _test.go file.
 func FaultSuiteFastRetries(c *Client) {
-	c.policy.BaseDelay = time.Microsecond
-	c.policy.MaxDelay = time.Microsecond
-	c.policy.Jitter = func() float64 { return 0 }
+	c.api.Policy.BaseDelay = time.Microsecond
+	c.api.Policy.MaxDelay = time.Microsecond
+	c.api.Policy.Jitter = func() float64 { return 0 }
 }

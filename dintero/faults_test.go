@@ -86,7 +86,7 @@ var (
 		return c.CreateSession(ctx, fltOrder("flt-create"))
 	}}
 	fltList = fltCall{"ListSessions", func(ctx context.Context, c *dintero.Client, _ string) (any, error) {
-		return c.ListSessions(ctx, dintero.ListSessionsParams{Limit: dintero.Ptr(10)})
+		return c.ListSessions(ctx, dintero.Limit(10))
 	}}
 	fltCancel = fltCall{"CancelSession", func(ctx context.Context, c *dintero.Client, id string) (any, error) {
 		return c.CancelSession(ctx, id)
@@ -389,7 +389,7 @@ func TestFaultsInjected(t *testing.T) {
 				var syntaxErr *json.SyntaxError
 				require.ErrorAs(t, err, &syntaxErr)
 				fltWantTransportError(t, err, "GetSession", nil)
-				assert.Contains(t, err.Error(), `decoding the 200 answer (41 bytes, Content-Type "application/json"): unexpected end of JSON input`)
+				assert.Contains(t, err.Error(), `decoding the HTTP 200 answer (41 bytes, Content-Type "application/json"): unexpected end of JSON input`)
 				assert.Nil(t, got.(*dintero.Session))
 			},
 		},
@@ -400,7 +400,7 @@ func TestFaultsInjected(t *testing.T) {
 			check: func(t *testing.T, _ string, got any, err error) {
 				var syntaxErr *json.SyntaxError
 				require.ErrorAs(t, err, &syntaxErr)
-				assert.Contains(t, err.Error(), "dintero: CreateSession: decoding the 200 answer")
+				assert.Contains(t, err.Error(), "dintero: CreateSession: decoding the HTTP 200 answer")
 			},
 		},
 		{
@@ -410,7 +410,7 @@ func TestFaultsInjected(t *testing.T) {
 			check: func(t *testing.T, _ string, got any, err error) {
 				var syntaxErr *json.SyntaxError
 				require.ErrorAs(t, err, &syntaxErr)
-				assert.Contains(t, err.Error(), "dintero: GetSession: fetching access token: dintero: CreateAccessToken: decoding the 200 answer")
+				assert.Contains(t, err.Error(), "dintero: GetSession: fetching access token: dintero: CreateAccessToken: decoding the HTTP 200 answer")
 			},
 		},
 		{
@@ -419,7 +419,7 @@ func TestFaultsInjected(t *testing.T) {
 			want:   map[dinterotest.Operation]int{token: 1, get: 0},
 			check: func(t *testing.T, _ string, got any, err error) {
 				require.Error(t, err)
-				assert.Contains(t, err.Error(), "empty access token")
+				assert.Contains(t, err.Error(), "has an empty access token")
 			},
 		},
 		{
@@ -427,7 +427,7 @@ func TestFaultsInjected(t *testing.T) {
 			want: map[dinterotest.Operation]int{get: 1},
 			check: func(t *testing.T, _ string, got any, err error) {
 				fltWantTransportError(t, err, "GetSession", httpx.ErrBodyTooLarge)
-				assert.Equal(t, fmt.Sprintf("dintero: GetSession: 200 answer: response body too large: more than %d bytes", httpx.MaxBodySize), err.Error())
+				assert.Equal(t, fmt.Sprintf("dintero: GetSession: HTTP 200 answer: response body too large: more than %d bytes", httpx.MaxBodySize), err.Error())
 			},
 		},
 		{
@@ -444,7 +444,7 @@ func TestFaultsInjected(t *testing.T) {
 			check: func(t *testing.T, _ string, got any, err error) {
 				var syntaxErr *json.SyntaxError
 				require.ErrorAs(t, err, &syntaxErr)
-				assert.Equal(t, `dintero: GetSession: decoding the 200 answer (24 bytes, Content-Type "text/html; charset=utf-8"): invalid character '<' looking for beginning of value`, err.Error())
+				assert.Equal(t, `dintero: GetSession: decoding the HTTP 200 answer (24 bytes, Content-Type "text/html; charset=utf-8"): invalid character '<' looking for beginning of value`, err.Error())
 			},
 		},
 		{
@@ -503,7 +503,7 @@ func TestFaultsInjected(t *testing.T) {
 		{
 			name: "list: unknown fields and enum values in a page", call: fltCall{"ListSessions", func(ctx context.Context, c *dintero.Client, _ string) (any, error) {
 				var raw []byte
-				page, err := c.ListSessions(ctx, dintero.ListSessionsParams{}, dintero.RawResponse(&raw))
+				page, err := c.ListSessions(ctx, dintero.RawResponse(&raw))
 				return [2]any{page, raw}, err
 			}},
 			inject: []injection{{dinterotest.OpListSessions, body(200, "application/json", "["+fltFuture+","+fltFuture+"]")}},
@@ -614,14 +614,15 @@ func TestFaultsOnTheWire(t *testing.T) {
 
 	t.Run("connection lost mid-body", func(t *testing.T) {
 		for _, tc := range []struct {
-			call fltCall
-			path string
+			call     fltCall
+			path     string
+			attempts int
 		}{
 			// The answer has begun, so the request was processed: a create must not be repeated.
-			// A read is not repeated either: the SDK retries attempts, not body reads.
-			{fltCreate, "/v1/sessions"},
-			{fltGet, "/v1/sessions/" + id},
-			{fltList, "/v1/sessions"},
+			// A read is asked for again: the answer was lost like a connection.
+			{fltCreate, "/v1/sessions", 1},
+			{fltGet, "/v1/sessions/" + id, 3},
+			{fltList, "/v1/sessions", 3},
 		} {
 			t.Run(tc.call.name, func(t *testing.T) {
 				srv := wiretest.NewServer(t, func(w http.ResponseWriter, r *http.Request, _ int) {
@@ -630,8 +631,8 @@ func TestFaultsOnTheWire(t *testing.T) {
 				c := fltNewClient(t, srv.URL+"/v1", dintero.WithAPIKey("api-key-reset"))
 				_, err := tc.call.do(context.Background(), c, id)
 				fltWantTransportError(t, err, tc.call.name, io.ErrUnexpectedEOF)
-				assert.Contains(t, err.Error(), "dintero: "+tc.call.name+": 200 answer: reading response body: unexpected EOF")
-				assert.Equal(t, 1, srv.Count(tc.path), "requests received")
+				assert.Contains(t, err.Error(), "dintero: "+tc.call.name+": reading response body: unexpected EOF")
+				assert.Equal(t, tc.attempts, srv.Count(tc.path), "requests received")
 			})
 		}
 	})

@@ -2,12 +2,15 @@ package dintero
 
 import (
 	"log/slog"
+	"time"
 	"net/http"
 	"regexp"
 	"strings"
 
+	"github.com/paysession/paysession-go/internal/apicall"
 	"github.com/paysession/paysession-go/internal/httpx"
 	"github.com/paysession/paysession-go/internal/redact"
+	"github.com/paysession/paysession-go/internal/retry"
 )
 
 // DefaultBaseURL is the Checkout API. Test (T…) and production (P…) accounts use the same host:
@@ -17,6 +20,13 @@ const DefaultBaseURL = "https://checkout.dintero.com/v1"
 // DefaultMaxRetries is how often a call that is safe to repeat is retried when WithMaxRetries is
 // not given.
 const DefaultMaxRetries = 2
+
+// DefaultRequestTimeout bounds each attempt of a call unless WithRequestTimeout says otherwise.
+const DefaultRequestTimeout = apicall.DefaultRequestTimeout
+
+// DefaultMaxRetryAfter is the longest Retry-After wait a call honours unless WithMaxRetryAfter
+// says otherwise.
+const DefaultMaxRetryAfter = retry.DefaultMaxRetryAfter
 
 // accountIDPattern is Dintero's account id: T (test) or P (production) and eight digits, with no
 // hyphen (https://docs.dintero.com/docs/checkout/authentication; "T-12345678", seen in some
@@ -33,6 +43,9 @@ type config struct {
 	httpClient *http.Client
 	maxRetries int
 	logger     *slog.Logger
+
+	requestTimeout time.Duration // 0: apicall.DefaultRequestTimeout
+	maxRetryAfter  time.Duration // 0: retry.DefaultMaxRetryAfter
 	system     SystemInfo
 
 	authKinds    []string // which auth options were given, to refuse two
@@ -64,7 +77,7 @@ func WithClientCredentials(accountID, clientID, clientSecret string) Option {
 			return invalid("client credentials: client id and client secret must not be empty")
 		}
 		c.authKinds = append(c.authKinds, "WithClientCredentials")
-		c.accountID, c.clientID, c.clientSecret = accountID, clientID, redact.Secret(clientSecret)
+		c.accountID, c.clientID, c.clientSecret = accountID, clientID, redact.NewSecret(clientSecret)
 		return nil
 	}
 }
@@ -78,7 +91,7 @@ func WithAccessToken(token string) Option {
 			return invalid("access token must not be empty")
 		}
 		c.authKinds = append(c.authKinds, "WithAccessToken")
-		c.accessToken = redact.Secret(token)
+		c.accessToken = redact.NewSecret(token)
 		return nil
 	}
 }
@@ -91,7 +104,7 @@ func WithAPIKey(key string) Option {
 			return invalid("API key must not be empty")
 		}
 		c.authKinds = append(c.authKinds, "WithAPIKey")
-		c.apiKey = redact.Secret(key)
+		c.apiKey = redact.NewSecret(key)
 		return nil
 	}
 }
@@ -130,6 +143,34 @@ func WithMaxRetries(n int) Option {
 			return invalid("max retries must not be negative, got %d", n)
 		}
 		c.maxRetries = n
+		return nil
+	}
+}
+
+// WithRequestTimeout bounds each attempt of a call (sending the request and reading the whole
+// answer) to d, also when WithHTTPClient gives a client without a timeout; an attempt that runs
+// out of time is retried like a lost connection where the call may be retried. It is applied
+// through the context, so a shorter deadline of the caller's context still wins. Default:
+// DefaultRequestTimeout.
+func WithRequestTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return invalid("request timeout must be positive, got %v", d)
+		}
+		c.requestTimeout = d
+		return nil
+	}
+}
+
+// WithMaxRetryAfter caps how long a call waits when Dintero answers 429 or 503 with a
+// Retry-After header. A longer wait is not waited: the call returns the *APIError at once, with
+// RetryAfter set, so that the caller can decide. Default: DefaultMaxRetryAfter.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return invalid("max Retry-After wait must be positive, got %v", d)
+		}
+		c.maxRetryAfter = d
 		return nil
 	}
 }

@@ -58,7 +58,7 @@ func TestUnknownFieldsAndEnumsAreKept(t *testing.T) {
 	})
 	t.Run("RawResponse on a list keeps the page", func(t *testing.T) {
 		var buf []byte
-		page, err := c.ListSessions(ctx, dintero.ListSessionsParams{}, dintero.RawResponse(&buf))
+		page, err := c.ListSessions(ctx, dintero.RawResponse(&buf))
 		require.NoError(t, err)
 		require.Len(t, page, 1)
 		assert.Equal(t, "["+futureSession+"]", string(buf))
@@ -120,7 +120,7 @@ func TestEveryCallTakesRawResponse(t *testing.T) {
 			_, err := c.UpdateSession(ctx, id, dintero.SessionUpdateRequest{Order: dintero.OrderUpdate{Amount: dintero.Ptr(int64(100))}}, opt, dintero.UpdateWithoutLock())
 			return err
 		}},
-		{"ListSessions", func() error { _, err := c.ListSessions(ctx, dintero.ListSessionsParams{}, opt); return err }},
+		{"ListSessions", func() error { _, err := c.ListSessions(ctx, opt); return err }},
 		{"CancelSession", func() error { _, err := c.CancelSession(ctx, id, opt); return err }},
 	}
 	for _, tc := range calls {

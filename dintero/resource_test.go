@@ -34,7 +34,7 @@ func TestSessionsMemoryIndependentOfTotal(t *testing.T) {
 		startAlloc, allocated := ms.TotalAlloc, uint64(0)
 		var r result
 		n := 0
-		for s, err := range c.Sessions(ctx, dintero.ListSessionsParams{}) {
+		for s, err := range c.Sessions(ctx) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestOneConnectionFor1000Calls(t *testing.T) {
 	get := func() error { _, err := c.GetSession(ctx, benchSessionID(1)); return err }
 	create := func() error { _, err := c.CreateSession(ctx, benchCreateRequest()); return err }
 	list := func() error {
-		_, err := c.ListSessions(ctx, dintero.ListSessionsParams{Limit: dintero.Ptr(10)})
+		_, err := c.ListSessions(ctx, dintero.Limit(10))
 		return err
 	}
 	common := []call{

@@ -1,8 +1,9 @@
 package dintero
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"encoding/json"
 	"iter"
 	"net/http"
 	"regexp"
@@ -10,11 +11,12 @@ import (
 	"github.com/paysession/paysession-go/gen/dinteroapi"
 )
 
-// sessionIDPattern is a checkout session id: the account id, a dot and a base58 suffix
-// (T12345678.4VfSpqnprujVvsa8sHhXjf). Checking it before sending means a hostile or mistyped id
-// can never address another path (it is path-escaped as well).
+// sessionIDPattern is the shape of a Dintero checkout session id: the account id (T or P and eight
+// digits), a dot, and an opaque part (https://docs.dintero.com/api#tag/session). Checking it before a
+// call keeps ids from user input out of the URL path: no "/", "..", "?" or "#" can reach it.
 var sessionIDPattern = regexp.MustCompile(`^[PT]\d{8}\.[A-Za-z0-9]{1,64}$`)
 
+// checkSessionID refuses an id that cannot be a Dintero session id, before anything is sent.
 func checkSessionID(id string) error {
 	if id == "" {
 		return invalid("session id is empty")
@@ -25,79 +27,80 @@ func checkSessionID(id string) error {
 	return nil
 }
 
-// CreateSession creates a checkout session for an order (POST /sessions) and returns its id and
-// the URL to send the customer to. Add IncludeSession() to get the whole session back as well.
+// CreateSession creates a checkout session (POST /sessions-v2) and returns its id and the URL to
+// send the customer to; with IncludeSession(), the whole session too.
 //
 // It is not retried once the request may have reached Dintero: the API has no idempotency key, so
-// a retry could create a second session. On a timeout, look the session up (ListSessions with a
-// search on the merchant reference) before creating another.
-func (c *Client) CreateSession(ctx context.Context, req SessionCreateRequest, opts ...CallOption) (*SessionCreated, error) {
-	return c.create(ctx, "CreateSession", req, opts, optIncludeSession|optFeatureToggles|optRawResponse, func(o callOptions, s systemValues) sender {
-		params := &dinteroapi.CreateSessionParams{
-			IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles,
-			DinteroSystemName: s.name, DinteroSystemVersion: s.version,
-			DinteroSystemPluginName: s.pluginName, DinteroSystemPluginVersion: s.pluginVersion,
-		}
-		return func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
-			return c.raw.CreateSession(ctx, params, req, edit)
-		}
+// a repeated create could make a second session. It is retried only when the connection could not
+// even be opened.
+func (c *Client) CreateSession(ctx context.Context, req SessionCreateRequest, opts ...CreateOption) (*SessionCreated, error) {
+	const op = "CreateSession"
+	o, err := collect(op, opts, CreateOption.applyCreate)
+	if err != nil {
+		return nil, err
+	}
+	params := &dinteroapi.CreateSessionParams{IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles}
+	return c.create(ctx, op, req, o, func(body []byte) (*http.Request, error) {
+		return dinteroapi.NewCreateSessionRequestWithBody(c.baseURL, params, "application/json", bytes.NewReader(body))
 	})
 }
 
 // CreateSessionFromProfile creates a checkout session from a session profile configured in the
-// Dintero back office (POST /sessions-profile). Like CreateSession, it is not retried once the
-// request may have reached Dintero.
-func (c *Client) CreateSessionFromProfile(ctx context.Context, req SessionProfileCreateRequest, opts ...CallOption) (*SessionCreated, error) {
-	return c.create(ctx, "CreateSessionFromProfile", req, opts, optIncludeSession|optFeatureToggles|optRawResponse, func(o callOptions, s systemValues) sender {
-		params := &dinteroapi.CreateSessionFromProfileParams{
-			IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles,
-			DinteroSystemName: s.name, DinteroSystemVersion: s.version,
-			DinteroSystemPluginName: s.pluginName, DinteroSystemPluginVersion: s.pluginVersion,
-		}
-		return func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
-			return c.raw.CreateSessionFromProfile(ctx, params, req, edit)
-		}
-	})
-}
-
-// CreatePaymentTokenSession creates a session that only collects the customer's card and creates
-// a payment token, without reserving or charging any amount (POST /sessions/payment-token). Like
-// CreateSession, it is not retried once the request may have reached Dintero.
-func (c *Client) CreatePaymentTokenSession(ctx context.Context, req PaymentTokenSessionRequest, opts ...CallOption) (*SessionCreated, error) {
-	return c.create(ctx, "CreatePaymentTokenSession", req, opts, optIncludeSession|optRawResponse, func(o callOptions, s systemValues) sender {
-		params := &dinteroapi.CreatePaymentTokenSessionParams{
-			IncludeSession:    o.includeSession,
-			DinteroSystemName: s.name, DinteroSystemVersion: s.version,
-			DinteroSystemPluginName: s.pluginName, DinteroSystemPluginVersion: s.pluginVersion,
-		}
-		return func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
-			return c.raw.CreatePaymentTokenSession(ctx, params, req, edit)
-		}
-	})
-}
-
-// create is the shared body of the three create calls: options and required fields are checked
-// before anything is sent, and the call is made without retries after a possible send.
-func (c *Client) create(ctx context.Context, op string, req any, opts []CallOption, allowed optKind, prepare func(callOptions, systemValues) sender) (*SessionCreated, error) {
-	o, err := collect(op, opts, allowed)
+// Dintero Backoffice (POST /sessions/profile). Retried like CreateSession.
+func (c *Client) CreateSessionFromProfile(ctx context.Context, req SessionProfileCreateRequest, opts ...CreateOption) (*SessionCreated, error) {
+	const op = "CreateSessionFromProfile"
+	o, err := collect(op, opts, CreateOption.applyCreate)
 	if err != nil {
 		return nil, err
 	}
+	params := &dinteroapi.CreateSessionFromProfileParams{IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles}
+	return c.create(ctx, op, req, o, func(body []byte) (*http.Request, error) {
+		return dinteroapi.NewCreateSessionFromProfileRequestWithBody(c.baseURL, params, "application/json", bytes.NewReader(body))
+	})
+}
+
+// CreatePaymentTokenSession creates a session that saves a payment token for later payments
+// (POST /sessions/payment-token). Retried like CreateSession.
+func (c *Client) CreatePaymentTokenSession(ctx context.Context, req PaymentTokenSessionRequest, opts ...PaymentTokenOption) (*SessionCreated, error) {
+	const op = "CreatePaymentTokenSession"
+	o, err := collect(op, opts, PaymentTokenOption.applyPaymentToken)
+	if err != nil {
+		return nil, err
+	}
+	params := &dinteroapi.CreatePaymentTokenSessionParams{IncludeSession: o.includeSession}
+	return c.create(ctx, op, req, o, func(body []byte) (*http.Request, error) {
+		return dinteroapi.NewCreatePaymentTokenSessionRequestWithBody(c.baseURL, params, "application/json", bytes.NewReader(body))
+	})
+}
+
+// create is the body of the three create calls: check, encode once, send without retrying once
+// the request may have been received, and check that the answer names the session and its URL.
+func (c *Client) create(ctx context.Context, op string, req any, o callOptions, build func(body []byte) (*http.Request, error)) (*SessionCreated, error) {
 	if err := checkRequired(op, req); err != nil {
 		return nil, err
 	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, invalid("%s: encoding the request: %v", op, err)
+	}
 	var out SessionCreated
-	if err := c.call(ctx, op, false, prepare(o, c.systemHeaders()), o.decodeTarget(&out)); err != nil {
+	if err := c.call(ctx, op, false, func() (*http.Request, error) { return build(body) }, &out, o.rawResponse); err != nil {
 		return nil, err
+	}
+	if out.ID == nil || *out.ID == "" {
+		return nil, invalidResponse(op, nil, "the answer has no session id")
+	}
+	if out.URL == nil || *out.URL == "" {
+		return nil, invalidResponse(op, nil, "the answer for session %s has no checkout URL", *out.ID)
 	}
 	return &out, nil
 }
 
-// GetSession returns a checkout session (GET /sessions/{session_id}). Add Include(...) to get the
-// request headers of its events. A session that does not exist is an *APIError with status 404.
-func (c *Client) GetSession(ctx context.Context, sessionID string, opts ...CallOption) (*Session, error) {
+// GetSession fetches a session (GET /sessions/{id}). Retried on connection errors, timeouts and
+// 408/429/502/503/504.
+func (c *Client) GetSession(ctx context.Context, sessionID string, opts ...GetOption) (*Session, error) {
 	const op = "GetSession"
-	o, err := collect(op, opts, optIncludes|optRawResponse)
+	o, err := collect(op, opts, GetOption.applyGet)
 	if err != nil {
 		return nil, err
 	}
@@ -105,25 +108,17 @@ func (c *Client) GetSession(ctx context.Context, sessionID string, opts ...CallO
 		return nil, err
 	}
 	params := &dinteroapi.GetSessionParams{Includes: o.includes}
-	var out Session
-	err = c.call(ctx, op, true, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
-		return c.raw.GetSession(ctx, sessionID, params, edit)
-	}, o.decodeTarget(&out))
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return c.session(ctx, op, o, func() (*http.Request, error) {
+		return dinteroapi.NewGetSessionRequest(c.baseURL, sessionID, params)
+	})
 }
 
-// UpdateSession changes the order (and express shipping options) of a session
-// (PUT /sessions/{session_id}) and returns the updated session.
-//
-// Dintero only updates a session that the customer's checkout has locked for paying, unless
-// UpdateWithoutLock() is given. Note that the request's remove_lock defaults to true on
-// Dintero's side: the update releases the lock unless you send RemoveLock false.
-func (c *Client) UpdateSession(ctx context.Context, sessionID string, req SessionUpdateRequest, opts ...CallOption) (*Session, error) {
+// UpdateSession changes a session (PUT /sessions/{id}). Dintero requires the session to be locked
+// first unless UpdateWithoutLock() is given. Retried like GetSession: an update sets the whole
+// state it is given, so repeating it changes nothing.
+func (c *Client) UpdateSession(ctx context.Context, sessionID string, req SessionUpdateRequest, opts ...UpdateOption) (*Session, error) {
 	const op = "UpdateSession"
-	o, err := collect(op, opts, optForceShippingAddressCallback|optUpdateWithoutLock|optFeatureToggles|optRawResponse)
+	o, err := collect(op, opts, UpdateOption.applyUpdate)
 	if err != nil {
 		return nil, err
 	}
@@ -133,98 +128,104 @@ func (c *Client) UpdateSession(ctx context.Context, sessionID string, req Sessio
 	if err := checkRequired(op, req); err != nil {
 		return nil, err
 	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, invalid("%s: encoding the request: %v", op, err)
+	}
 	params := &dinteroapi.UpdateSessionParams{
 		ForceShippingAddressCallback: o.forceShippingAddressCallback,
 		UpdateWithoutLock:            o.updateWithoutLock,
 		DinteroFeatureToggles:        o.featureToggles,
 	}
-	sys := c.systemHeaders()
-	params.DinteroSystemName, params.DinteroSystemVersion, params.DinteroSystemPluginName, params.DinteroSystemPluginVersion = sys.name, sys.version, sys.pluginName, sys.pluginVersion
-	var out Session
-	err = c.call(ctx, op, true, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
-		return c.raw.UpdateSession(ctx, sessionID, params, req, edit)
-	}, o.decodeTarget(&out))
-	if err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return c.session(ctx, op, o, func() (*http.Request, error) {
+		return dinteroapi.NewUpdateSessionRequestWithBody(c.baseURL, sessionID, params, "application/json", bytes.NewReader(body))
+	})
 }
 
-// CancelSession cancels a session (POST /sessions/{session_id}/cancel); its transaction is voided
-// when it is initialized or authorized. It returns the cancelled session. Cancelling is safe to
-// repeat, so it is retried like a read.
-func (c *Client) CancelSession(ctx context.Context, sessionID string, opts ...CallOption) (*Session, error) {
+// CancelSession cancels a session that has not been paid (POST /sessions/{id}/cancel). Retried
+// like GetSession: cancelling a cancelled session changes nothing.
+func (c *Client) CancelSession(ctx context.Context, sessionID string, opts ...CancelOption) (*Session, error) {
 	const op = "CancelSession"
-	o, err := collect(op, opts, optRawResponse)
+	o, err := collect(op, opts, CancelOption.applyCancel)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	sys := c.systemHeaders()
-	params := &dinteroapi.CancelSessionParams{
-		DinteroSystemName: sys.name, DinteroSystemVersion: sys.version,
-		DinteroSystemPluginName: sys.pluginName, DinteroSystemPluginVersion: sys.pluginVersion,
-	}
+	return c.session(ctx, op, o, func() (*http.Request, error) {
+		return dinteroapi.NewCancelSessionRequest(c.baseURL, sessionID, &dinteroapi.CancelSessionParams{})
+	})
+}
+
+// session runs a call that answers with one session and checks that the answer is one.
+func (c *Client) session(ctx context.Context, op string, o callOptions, build func() (*http.Request, error)) (*Session, error) {
 	var out Session
-	err = c.call(ctx, op, true, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
-		return c.raw.CancelSession(ctx, sessionID, params, edit)
-	}, o.decodeTarget(&out))
-	if err != nil {
+	if err := c.call(ctx, op, true, build, &out, o.rawResponse); err != nil {
 		return nil, err
+	}
+	if out.ID == nil || *out.ID == "" {
+		return nil, invalidResponse(op, nil, "the answer has no session id")
 	}
 	return &out, nil
 }
 
-// ListSessions returns one page of sessions (GET /sessions), newest first. The filters id,
-// transaction_id and store_id take several values (sent as ?id=A&id=B). Limit is 1 to 100
-// (Dintero's default is 10). To walk every page, use Sessions. It takes RawResponse.
-func (c *Client) ListSessions(ctx context.Context, params ListSessionsParams, opts ...CallOption) ([]Session, error) {
+// ListSessions returns one page of sessions (GET /sessions), filtered by opts. Use Sessions to
+// walk every page.
+func (c *Client) ListSessions(ctx context.Context, opts ...ListOption) ([]Session, error) {
 	const op = "ListSessions"
-	o, err := collect(op, opts, optRawResponse)
+	o, err := collect(op, opts, ListOption.applyList)
 	if err != nil {
 		return nil, err
 	}
-	if params.Limit != nil && (*params.Limit < 1 || *params.Limit > 100) {
-		return nil, invalid("%s: limit %d is outside 1..100", op, *params.Limit)
-	}
+	return c.listPage(ctx, op, o)
+}
+
+func (c *Client) listPage(ctx context.Context, op string, o callOptions) ([]Session, error) {
+	params := o.list // a copy per call
 	var out []Session
-	err = c.call(ctx, op, true, func(ctx context.Context, edit dinteroapi.RequestEditorFn) (*http.Response, error) {
-		return c.raw.ListSessions(ctx, &params, edit)
-	}, o.decodeTarget(&out))
-	if err != nil {
+	if err := c.call(ctx, op, true, func() (*http.Request, error) {
+		return dinteroapi.NewListSessionsRequest(c.baseURL, &params)
+	}, &out, o.rawResponse); err != nil {
 		return nil, err
+	}
+	if out == nil {
+		return nil, invalidResponse(op, nil, "the answer is not a list of sessions")
 	}
 	return out, nil
 }
 
-// defaultPageSize is the page size Sessions asks for when params.Limit is not set: the largest
-// Dintero allows, so walking a long list takes as few calls as possible.
+// defaultPageSize is the page size Sessions asks for: the API's maximum, so that walking many
+// sessions takes as few requests as possible.
 const defaultPageSize = 100
 
-// Sessions walks every session that params select, page by page: each page after the first
-// starts after the last id of the page before (starting_after), and the walk stops after a page
-// shorter than the limit. Only one page is held at a time. params is not changed.
+// Sessions walks every session that matches opts, page after page (starting_after the last
+// session of the previous page), for use in a range-over-func loop:
 //
-// An error is yielded once, with a zero Session, and ends the walk:
-//
-//	for s, err := range c.Sessions(ctx, dintero.ListSessionsParams{}) {
-//		if err != nil {
-//			return err
-//		}
-//		fmt.Println(*s.ID)
+//	for s, err := range c.Sessions(ctx, dintero.Search("order-1")) {
+//		if err != nil { … }
+//		…
 //	}
-func (c *Client) Sessions(ctx context.Context, params ListSessionsParams) iter.Seq2[Session, error] {
+//
+// It yields an error, and stops, when a call fails or when the next page cannot be asked for
+// because the cursor does not advance (a page whose last session is the one the page was asked
+// to start after, or has no id: a proxy dropping the query would otherwise repeat the same page
+// forever). Only one page is held in memory at a time.
+func (c *Client) Sessions(ctx context.Context, opts ...ListOption) iter.Seq2[Session, error] {
 	return func(yield func(Session, error) bool) {
-		p := params // a copy: the caller's struct is never written
-		limit := defaultPageSize
-		if p.Limit != nil {
-			limit = *p.Limit
+		const op = "ListSessions"
+		o, err := collect(op, opts, ListOption.applyList)
+		if err != nil {
+			yield(Session{}, err)
+			return
 		}
-		p.Limit = &limit
+		limit := defaultPageSize
+		if o.list.Limit != nil {
+			limit = *o.list.Limit
+		}
+		o.list.Limit = &limit
 		for {
-			page, err := c.ListSessions(ctx, p)
+			page, err := c.listPage(ctx, op, o)
 			if err != nil {
 				yield(Session{}, err)
 				return
@@ -238,12 +239,16 @@ func (c *Client) Sessions(ctx context.Context, params ListSessionsParams) iter.S
 				return
 			}
 			last := page[len(page)-1].ID
-			if last == nil || *last == "" {
-				yield(Session{}, errors.New("dintero: ListSessions: the last session of a full page has no id, so the next page cannot be asked for"))
+			switch {
+			case last == nil || *last == "":
+				yield(Session{}, invalidResponse(op, nil, "the last session of a full page has no id, so the next page cannot be asked for"))
+				return
+			case o.list.StartingAfter != nil && *last == *o.list.StartingAfter:
+				yield(Session{}, invalidResponse(op, nil, "the page asked to start after %s ends with it again: the cursor does not advance (does a proxy drop starting_after?)", *last))
 				return
 			}
 			after := *last
-			p.StartingAfter = &after
+			o.list.StartingAfter = &after
 		}
 	}
 }

@@ -28,8 +28,6 @@ type (
 	SessionUpdateRequest = dinteroapi.SessionUpdateRequest
 	// OrderUpdate is the order of a SessionUpdateRequest.
 	OrderUpdate = dinteroapi.OrderUpdate
-	// ListSessionsParams are the filters and paging of ListSessions and Sessions.
-	ListSessionsParams = dinteroapi.ListSessionsParams
 )
 
 // Shared by requests and responses.

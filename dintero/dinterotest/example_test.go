@@ -47,7 +47,7 @@ func Example() {
 	fmt.Println("order:", s.Order.MerchantReference, s.Order.Amount, s.Order.Currency)
 	fmt.Println("events:", *s.Events[0].Name)
 
-	page, err := c.ListSessions(ctx, dintero.ListSessionsParams{Search: dintero.Ptr("order-1")})
+	page, err := c.ListSessions(ctx, dintero.Search("order-1"))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -201,7 +201,7 @@ func ExampleServer_AddSession() {
 	c, _ := dintero.New(dintero.WithAPIKey(dinterotest.DefaultAPIKey), dintero.WithBaseURL(dsrv.URL))
 
 	n, first := 0, ""
-	for s, err := range c.Sessions(context.Background(), dintero.ListSessionsParams{}) {
+	for s, err := range c.Sessions(context.Background()) {
 		if err != nil {
 			fmt.Println(err)
 			return

@@ -79,17 +79,17 @@ func TestFaultTimes(t *testing.T) {
 
 	srv.Inject(dinterotest.OpListSessions, dinterotest.Fault{Status: http.StatusInternalServerError, Times: 2})
 	for range 2 {
-		_, err := c.ListSessions(ctx, dintero.ListSessionsParams{})
+		_, err := c.ListSessions(ctx)
 		requireAPIError(t, err, http.StatusInternalServerError, "INTERNAL_SERVER_ERROR")
 	}
-	_, err := c.ListSessions(ctx, dintero.ListSessionsParams{})
+	_, err := c.ListSessions(ctx)
 	require.NoError(t, err, "exactly two calls fail")
 	assert.Equal(t, 3, srv.Calls(dinterotest.OpListSessions))
 
 	// Faults of one operation leave the others alone, and queue in order.
 	srv.Inject(dinterotest.OpGetSession, dinterotest.Fault{Status: http.StatusNotFound})
 	srv.Inject(dinterotest.OpGetSession, dinterotest.Fault{Status: http.StatusForbidden})
-	_, err = c.ListSessions(ctx, dintero.ListSessionsParams{})
+	_, err = c.ListSessions(ctx)
 	require.NoError(t, err)
 	_, err = c.GetSession(ctx, "T12345678.a")
 	requireAPIError(t, err, http.StatusNotFound, "NOT_FOUND")
@@ -210,9 +210,9 @@ func TestOperationNamesMatchTheClient(t *testing.T) {
 		dinterotest.OpGetSession:    func() error { _, err := c.GetSession(ctx, id); return err },
 		dinterotest.OpUpdateSession: func() error { _, err := c.UpdateSession(ctx, id, update(1), dintero.UpdateWithoutLock()); return err },
 		dinterotest.OpCancelSession: func() error { _, err := c.CancelSession(ctx, toCancel); return err },
-		dinterotest.OpListSessions:  func() error { _, err := c.ListSessions(ctx, dintero.ListSessionsParams{}); return err },
+		dinterotest.OpListSessions:  func() error { _, err := c.ListSessions(ctx); return err },
 		dinterotest.OpCreateAccessToken: func() error {
-			_, err := newRawClient(t, srv, creds, dintero.WithMaxRetries(0)).ListSessions(ctx, dintero.ListSessionsParams{})
+			_, err := newRawClient(t, srv, creds, dintero.WithMaxRetries(0)).ListSessions(ctx)
 			return err
 		},
 	}

@@ -58,15 +58,15 @@ func TestListPaging(t *testing.T) {
 	ctx := context.Background()
 
 	var pages [][]string
-	params := dintero.ListSessionsParams{Limit: dintero.Ptr(100)}
+	params := []dintero.ListOption{dintero.Limit(100)}
 	for {
-		page, err := c.ListSessions(ctx, params)
+		page, err := c.ListSessions(ctx, params...)
 		require.NoError(t, err)
 		pages = append(pages, ids(page))
 		if len(page) < 100 {
 			break
 		}
-		params.StartingAfter = page[len(page)-1].ID
+		params = []dintero.ListOption{dintero.Limit(100), dintero.StartingAfter(*page[len(page)-1].ID)}
 	}
 	require.Len(t, pages, 3)
 	assert.Equal(t, newestFirst(all, 150, 250), pages[0])
@@ -76,7 +76,7 @@ func TestListPaging(t *testing.T) {
 	// The same walk with the client's iterator.
 	before := srv.Calls(dinterotest.OpListSessions)
 	var walked []string
-	for s, err := range c.Sessions(ctx, dintero.ListSessionsParams{}) {
+	for s, err := range c.Sessions(ctx) {
 		require.NoError(t, err)
 		walked = append(walked, *s.ID)
 	}
@@ -84,12 +84,12 @@ func TestListPaging(t *testing.T) {
 	assert.Equal(t, 3, srv.Calls(dinterotest.OpListSessions)-before)
 
 	// Default limit 10.
-	page, err := c.ListSessions(ctx, dintero.ListSessionsParams{})
+	page, err := c.ListSessions(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, newestFirst(all, 240, 250), ids(page))
 
 	// After the oldest: nothing.
-	page, err = c.ListSessions(ctx, dintero.ListSessionsParams{StartingAfter: &all[0]})
+	page, err = c.ListSessions(ctx, dintero.StartingAfter(all[0]))
 	require.NoError(t, err)
 	assert.Empty(t, page)
 }
@@ -98,7 +98,7 @@ func TestListUnknownCursor(t *testing.T) {
 	srv := dinterotest.NewServer()
 	defer srv.Close()
 	c := newClient(t, srv, creds)
-	_, err := c.ListSessions(context.Background(), dintero.ListSessionsParams{StartingAfter: dintero.Ptr("T12345678.gone")})
+	_, err := c.ListSessions(context.Background(), dintero.StartingAfter("T12345678.gone"))
 	apiErr := requireAPIError(t, err, http.StatusBadRequest, dinterotest.CodeInvalidRequest)
 	assert.Contains(t, apiErr.Message, `starting_after`)
 }
@@ -113,10 +113,10 @@ func TestListOrderForEqualTimes(t *testing.T) {
 		created = append(created, create(t, c, newSession(fmt.Sprint(i))))
 	}
 	ctx := context.Background()
-	page, err := c.ListSessions(ctx, dintero.ListSessionsParams{Limit: dintero.Ptr(2)})
+	page, err := c.ListSessions(ctx, dintero.Limit(2))
 	require.NoError(t, err)
 	assert.Equal(t, newestFirst(created, 3, 5), ids(page), "the later created first")
-	page, err = c.ListSessions(ctx, dintero.ListSessionsParams{Limit: dintero.Ptr(2), StartingAfter: page[1].ID})
+	page, err = c.ListSessions(ctx, dintero.Limit(2), dintero.StartingAfter(*page[1].ID))
 	require.NoError(t, err)
 	assert.Equal(t, newestFirst(created, 1, 3), ids(page))
 
@@ -127,7 +127,7 @@ func TestListOrderForEqualTimes(t *testing.T) {
 	later := clk.Now().Add(time.Minute)
 	newer := srv.AddSession(dintero.Session{CreatedAt: &later, URL: ret, Order: dintero.Order{Currency: "NOK", MerchantReference: "new"}})
 	var all []string
-	for s, err := range c.Sessions(ctx, dintero.ListSessionsParams{}) {
+	for s, err := range c.Sessions(ctx) {
 		require.NoError(t, err)
 		all = append(all, *s.ID)
 	}
@@ -159,38 +159,38 @@ func TestListFilters(t *testing.T) {
 	require.NoError(t, err)
 
 	c := newClient(t, srv, creds)
-	list := func(p dintero.ListSessionsParams) []string {
+	list := func(p []dintero.ListOption) []string {
 		t.Helper()
-		page, err := c.ListSessions(context.Background(), p)
+		page, err := c.ListSessions(context.Background(), p...)
 		require.NoError(t, err)
 		return ids(page)
 	}
 	for _, tt := range []struct {
 		name   string
-		params dintero.ListSessionsParams
+		params []dintero.ListOption
 		want   []string
 	}{
-		{"no filter", dintero.ListSessionsParams{}, []string{s3, s2, s1, s0}},
-		{"one id", dintero.ListSessionsParams{ID: []string{s1}}, []string{s1}},
-		{"several ids", dintero.ListSessionsParams{ID: []string{s0, s2, "T12345678.unknown"}}, []string{s2, s0}},
-		{"transaction ids", dintero.ListSessionsParams{TransactionID: []string{tx1, tx3}}, []string{s3, s1}},
-		{"one transaction id", dintero.ListSessionsParams{TransactionID: []string{tx3}}, []string{s3}},
-		{"store id", dintero.ListSessionsParams{StoreID: []string{"oslo"}}, []string{s2, s0}},
-		{"store ids", dintero.ListSessionsParams{StoreID: []string{"oslo", "bergen"}}, []string{s2, s1, s0}},
-		{"search merchant_reference, any case", dintero.ListSessionsParams{Search: dintero.Ptr("ALPHA")}, []string{s0}},
-		{"search substring", dintero.ListSessionsParams{Search: dintero.Ptr("order-")}, []string{s3, s2, s1, s0}},
-		{"search merchant_reference_2", dintero.ListSessionsParams{Search: dintero.Ptr("inv-77")}, []string{s1}},
-		{"search customer name", dintero.ListSessionsParams{Search: dintero.Ptr("kari nordmann")}, []string{s2}},
-		{"search email", dintero.ListSessionsParams{Search: dintero.Ptr("ola@example")}, []string{s3}},
-		{"search id", dintero.ListSessionsParams{Search: dintero.Ptr(s2[10:])}, []string{s2}},
-		{"search nothing", dintero.ListSessionsParams{Search: dintero.Ptr("zzz")}, []string{}},
-		{"created_at.gte inclusive", dintero.ListSessionsParams{CreatedAtGte: at(2)}, []string{s3, s2}},
-		{"created_at.lte inclusive", dintero.ListSessionsParams{CreatedAtLte: at(1)}, []string{s1, s0}},
-		{"created_at range", dintero.ListSessionsParams{CreatedAtGte: at(1), CreatedAtLte: at(2)}, []string{s2, s1}},
-		{"empty range", dintero.ListSessionsParams{CreatedAtGte: at(3), CreatedAtLte: at(2)}, []string{}},
-		{"filters combine", dintero.ListSessionsParams{StoreID: []string{"oslo"}, CreatedAtGte: at(1)}, []string{s2}},
-		{"filter and cursor", dintero.ListSessionsParams{StoreID: []string{"oslo"}, StartingAfter: &s2}, []string{s0}},
-		{"filter and limit", dintero.ListSessionsParams{Search: dintero.Ptr("order"), Limit: dintero.Ptr(2)}, []string{s3, s2}},
+		{"no filter", []dintero.ListOption{}, []string{s3, s2, s1, s0}},
+		{"one id", []dintero.ListOption{dintero.SessionIDs(s1)}, []string{s1}},
+		{"several ids", []dintero.ListOption{dintero.SessionIDs(s0, s2, "T12345678.unknown")}, []string{s2, s0}},
+		{"transaction ids", []dintero.ListOption{dintero.TransactionIDs(tx1, tx3)}, []string{s3, s1}},
+		{"one transaction id", []dintero.ListOption{dintero.TransactionIDs(tx3)}, []string{s3}},
+		{"store id", []dintero.ListOption{dintero.StoreIDs("oslo")}, []string{s2, s0}},
+		{"store ids", []dintero.ListOption{dintero.StoreIDs("oslo", "bergen")}, []string{s2, s1, s0}},
+		{"search merchant_reference, any case", []dintero.ListOption{dintero.Search("ALPHA")}, []string{s0}},
+		{"search substring", []dintero.ListOption{dintero.Search("order-")}, []string{s3, s2, s1, s0}},
+		{"search merchant_reference_2", []dintero.ListOption{dintero.Search("inv-77")}, []string{s1}},
+		{"search customer name", []dintero.ListOption{dintero.Search("kari nordmann")}, []string{s2}},
+		{"search email", []dintero.ListOption{dintero.Search("ola@example")}, []string{s3}},
+		{"search id", []dintero.ListOption{dintero.Search(s2[10:])}, []string{s2}},
+		{"search nothing", []dintero.ListOption{dintero.Search("zzz")}, []string{}},
+		{"created_at.gte inclusive", []dintero.ListOption{dintero.CreatedFrom(*at(2))}, []string{s3, s2}},
+		{"created_at.lte inclusive", []dintero.ListOption{dintero.CreatedUntil(*at(1))}, []string{s1, s0}},
+		{"created_at range", []dintero.ListOption{dintero.CreatedFrom(*at(1)), dintero.CreatedUntil(*at(2))}, []string{s2, s1}},
+		{"empty range", []dintero.ListOption{dintero.CreatedFrom(*at(3)), dintero.CreatedUntil(*at(2))}, []string{}},
+		{"filters combine", []dintero.ListOption{dintero.StoreIDs("oslo"), dintero.CreatedFrom(*at(1))}, []string{s2}},
+		{"filter and cursor", []dintero.ListOption{dintero.StoreIDs("oslo"), dintero.StartingAfter(s2)}, []string{s0}},
+		{"filter and limit", []dintero.ListOption{dintero.Search("order"), dintero.Limit(2)}, []string{s3, s2}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, list(tt.params))
@@ -227,7 +227,7 @@ func TestListTenThousand(t *testing.T) {
 	all := seed(srv, newClock().Now(), n)
 	c := newClient(t, srv, creds)
 	i := n
-	for s, err := range c.Sessions(context.Background(), dintero.ListSessionsParams{Limit: dintero.Ptr(100)}) {
+	for s, err := range c.Sessions(context.Background(), dintero.Limit(100)) {
 		require.NoError(t, err)
 		i--
 		if *s.ID != all[i] {

@@ -502,7 +502,7 @@ func TestConcurrentUse(t *testing.T) {
 				if _, err := c.UpdateSession(ctx, id, update(5)); err != nil {
 					return err
 				}
-				if _, err := c.ListSessions(ctx, dintero.ListSessionsParams{}); err != nil {
+				if _, err := c.ListSessions(ctx); err != nil {
 					return err
 				}
 				if _, err := srv.CompletePayment(id); err != nil {
@@ -519,7 +519,7 @@ func TestConcurrentUse(t *testing.T) {
 	for range workers {
 		require.NoError(t, <-errs)
 	}
-	all, err := c.ListSessions(ctx, dintero.ListSessionsParams{Limit: dintero.Ptr(100)})
+	all, err := c.ListSessions(ctx, dintero.Limit(100))
 	require.NoError(t, err)
 	assert.Len(t, all, workers)
 }

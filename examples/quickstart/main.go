@@ -167,7 +167,7 @@ func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountI
 	fmt.Fprintf(out, "  updated   %s: %s %s, %d lines\n", id, money(updated.Order.Amount), updated.Order.Currency, len(updated.Order.Items))
 
 	listed, ours := 0, false
-	for s, err := range c.Sessions(ctx, dintero.ListSessionsParams{Search: &reference, Limit: dintero.Ptr(10)}) {
+	for s, err := range c.Sessions(ctx, dintero.Search(reference), dintero.Limit(10)) {
 		if err != nil {
 			return fmt.Errorf("listing sessions: %w", err)
 		}

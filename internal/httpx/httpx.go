@@ -9,16 +9,14 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+
+	paysession "github.com/paysession/paysession-go"
 )
 
 // UserAgent identifies the SDK in every request, so vendors' logs can tell its traffic apart.
-const UserAgent = "paysession-go/0.1"
-
-// DefaultTimeout bounds one HTTP attempt when the caller's context has no deadline. Payment APIs
-// answer in seconds; a request hanging for minutes (CyberSource's Python SDK users saw five) is
-// worse than an error. CyberSource's own SDKs default to 60 s.
-const DefaultTimeout = 60 * time.Second
+const UserAgent = "paysession-go/" + paysession.Version
 
 // MaxBodySize caps how much of a response body is read. Every answer of these APIs is far smaller
 // (a list page of 100 sessions is a few hundred KiB); a larger body is an error page gone wrong or
@@ -28,15 +26,25 @@ const MaxBodySize = 8 << 20
 // ErrBodyTooLarge is returned by ReadBody when a body exceeds its limit.
 var ErrBodyTooLarge = errors.New("response body too large")
 
-// NewHTTPClient returns the client used when the caller supplies none: a total timeout per
-// attempt, bounded dial, TLS and header waits, and no redirects (see NoRedirects).
+// NewHTTPClient returns the client used when the caller supplies none: bounded dial, TLS and
+// header waits, and no redirects (see NoRedirects). Each attempt as a whole is bounded by the
+// clients' request timeout, through its context.
+//
+// The transport is built here, not cloned from http.DefaultTransport: a program may have
+// replaced or wrapped that (otelhttp, httpmock), and it need not be an *http.Transport.
 func NewHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ResponseHeaderTimeout = 30 * time.Second
-	t.MaxIdleConnsPerHost = 16
-	return NoRedirects(&http.Client{Transport: t, Timeout: DefaultTimeout})
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          100,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return NoRedirects(&http.Client{Transport: t})
 }
 
 // NoRedirects returns a shallow copy of c that does not follow redirects: the 3xx response is
@@ -84,8 +92,9 @@ func ReadResponse(resp *http.Response) ([]byte, error) {
 	return data, err
 }
 
-// CheckBaseURL accepts the absolute http and https URLs a client may be pointed at: no user info,
-// query or fragment. Its errors never repeat a URL that holds a password.
+// CheckBaseURL accepts the absolute URLs a client may be pointed at: https, or http to a loopback
+// host (a local test server or proxy; credentials would travel in clear text anywhere else); no
+// user info, query or fragment. Its errors never repeat a URL that holds a password.
 func CheckBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -100,5 +109,19 @@ func CheckBaseURL(raw string) error {
 	if u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
 		return fmt.Errorf("%q must not carry a query or fragment", raw)
 	}
+	if u.Scheme == "http" && !IsLoopback(u.Hostname()) {
+		return fmt.Errorf("%q is plain http to a host that is not loopback: credentials would travel in clear text; use https", raw)
+	}
 	return nil
+}
+
+// IsLoopback reports whether host (a name or an IP address, without port) is this machine:
+// "localhost", a name under ".localhost", or a loopback address (127.0.0.0/8, ::1).
+func IsLoopback(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
