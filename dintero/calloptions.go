@@ -135,7 +135,9 @@ func (r RawResponseOption) applyCancel(o *callOptions)       { r.set(o) }
 func (r RawResponseOption) applyList(o *callOptions)         { r.set(o) }
 
 // ListFilter is a filter or paging parameter of ListSessions and Sessions.
-type ListFilter struct{ set func(*dinteroapi.ListSessionsParams) error }
+type ListFilter struct {
+	set func(*dinteroapi.ListSessionsParams) error
+}
 
 func (f ListFilter) applyList(o *callOptions) {
 	if f.set == nil {

@@ -425,10 +425,13 @@ func TestInputChecks(t *testing.T) {
 			_, err := c.UpdateSession(ctx, testSessionID, SessionUpdateRequest{Express: &dinteroapi.SessionExpressUpdate{}})
 			return err
 		}, "express.shipping_options is required"},
-		"nil option":              {func() error { _, err := c.GetSession(ctx, testSessionID, nil); return err }, "GetSession: nil option"},
-		"zero option":             {func() error { _, err := c.UpdateSession(ctx, testSessionID, SessionUpdateRequest{}, UpdateFlagOption{}); return err }, "zero UpdateFlagOption"},
-		"zero list filter":        {func() error { _, err := c.ListSessions(ctx, ListFilter{}); return err }, "zero ListFilter"},
-		"bad cursor":              {func() error { _, err := c.ListSessions(ctx, StartingAfter("../x")); return err }, "not a Dintero checkout id"},
+		"nil option": {func() error { _, err := c.GetSession(ctx, testSessionID, nil); return err }, "GetSession: nil option"},
+		"zero option": {func() error {
+			_, err := c.UpdateSession(ctx, testSessionID, SessionUpdateRequest{}, UpdateFlagOption{})
+			return err
+		}, "zero UpdateFlagOption"},
+		"zero list filter": {func() error { _, err := c.ListSessions(ctx, ListFilter{}); return err }, "zero ListFilter"},
+		"bad cursor":       {func() error { _, err := c.ListSessions(ctx, StartingAfter("../x")); return err }, "not a Dintero checkout id"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2,10 +2,10 @@ package dintero
 
 import (
 	"log/slog"
-	"time"
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/paysession/paysession-go/internal/apicall"
 	"github.com/paysession/paysession-go/internal/httpx"
@@ -46,7 +46,7 @@ type config struct {
 
 	requestTimeout time.Duration // 0: apicall.DefaultRequestTimeout
 	maxRetryAfter  time.Duration // 0: retry.DefaultMaxRetryAfter
-	system     SystemInfo
+	system         SystemInfo
 
 	authKinds    []string // which auth options were given, to refuse two
 	accountID    string

@@ -9,9 +9,9 @@ import (
 type Scrubber struct{ secrets []string }
 
 func NewScrubber(secrets ...string) Scrubber { return Scrubber{secrets} }
-func (s Scrubber) Bytes(b []byte) []byte      { return Scrub(b, s.secrets...) }
-func (s Scrubber) Truncated(b []byte) []byte  { return Scrub(b, s.secrets...) }
-func (s Scrubber) String(v string) string     { return string(Scrub([]byte(v), s.secrets...)) }
+func (s Scrubber) Bytes(b []byte) []byte     { return Scrub(b, s.secrets...) }
+func (s Scrubber) Truncated(b []byte) []byte { return Scrub(b, s.secrets...) }
+func (s Scrubber) String(v string) string    { return string(Scrub([]byte(v), s.secrets...)) }
 func (s Scrubber) Header(h http.Header) http.Header {
 	out := h.Clone()
 	for k, vs := range out {
