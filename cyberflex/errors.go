@@ -3,6 +3,7 @@ package cyberflex
 import (
 	"errors"
 	"fmt"
+	"github.com/paysession/paysession-go/internal/httpx"
 )
 
 // ErrInvalidInput is wrapped by every error caused by bad arguments or
@@ -68,3 +69,7 @@ var (
 // token may well be valid, and retrying later can succeed. The underlying
 // error is wrapped too.
 var ErrKeyFetch = errors.New("cyberflex: fetching capture context verification key failed")
+
+// ErrBodyTooLarge is wrapped by the error of an answer whose body is larger
+// than the client reads (8 MiB; every real answer is far smaller).
+var ErrBodyTooLarge = httpx.ErrBodyTooLarge
