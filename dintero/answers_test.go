@@ -42,8 +42,11 @@ func TestAnswersWithoutWhatTheCallPromisesAreErrors(t *testing.T) {
 		Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "r"},
 	}
 	calls := map[string]func(c *dintero.Client) error{
-		"GetSession":    func(c *dintero.Client) error { _, err := c.GetSession(ctx, "T12345678.abc"); return err },
-		"UpdateSession": func(c *dintero.Client) error { _, err := c.UpdateSession(ctx, "T12345678.abc", dintero.SessionUpdateRequest{}); return err },
+		"GetSession": func(c *dintero.Client) error { _, err := c.GetSession(ctx, "T12345678.abc"); return err },
+		"UpdateSession": func(c *dintero.Client) error {
+			_, err := c.UpdateSession(ctx, "T12345678.abc", dintero.SessionUpdateRequest{})
+			return err
+		},
 		"CancelSession": func(c *dintero.Client) error { _, err := c.CancelSession(ctx, "T12345678.abc"); return err },
 		"CreateSession": func(c *dintero.Client) error { _, err := c.CreateSession(ctx, req); return err },
 		"ListSessions":  func(c *dintero.Client) error { _, err := c.ListSessions(ctx); return err },
