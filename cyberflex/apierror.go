@@ -22,8 +22,9 @@ const headerCorrelationID = "v-c-correlation-id"
 //	var apiErr *cyberflex.APIError
 //	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest { … }
 //
-// CyberSource answers errors in several shapes (NOTES §2), all decoded
-// leniently:
+// CyberSource answers errors in several shapes, all decoded leniently (the
+// documented shape is in the Flex API reference,
+// https://developer.cybersource.com/api-reference-assets/index.html#flex-api):
 //
 //   - 400/500 as documented: {"correlationId", "details", "informationLink",
 //     "message", "reason"}; details is an array in the spec but a single

@@ -54,7 +54,7 @@ var benchRSAKey = sync.OnceValue(func() *rsa.PrivateKey {
 	return k
 })
 
-// benchClaims renders the claims of a real Flex API v2 capture context (NOTES §3), in the same
+// benchClaims renders the claims of a real Flex API v2 capture context, in the same
 // member order: flx with the card-encryption JWK, ctx with the requested fields, iss, exp, iat,
 // jti. iat is a minute ago and exp a day ahead, so the token stays valid for the whole run.
 func benchClaims(now time.Time) string {
@@ -147,7 +147,7 @@ func benchSDK(tb testing.TB, srv *httptest.Server) *cyberflex.Client {
 }
 
 // benchBaseline is the hand-written client: what a careful integration would write with
-// net/http, encoding/json, crypto/hmac and go-jose. It signs exactly as CyberSource documents (NOTES §4a:
+// net/http, encoding/json, crypto/hmac and go-jose. It signs exactly as CyberSource documents (the official SDKs:
 // Digest = SHA-256 of the body, HMAC-SHA256 over host, date, request-target, digest and
 // v-c-merchant-id, with the base64-decoded secret), sets the same headers as the SDK, reads
 // bodies through the same 8 MiB limit, closes them, does not follow redirects, and decodes the

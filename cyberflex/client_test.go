@@ -132,7 +132,7 @@ func newTestClient(t *testing.T, baseURL string, opts ...Option) *Client {
 
 // checkHTTPSignature verifies a received request as a server would,
 // independently of the package: it rebuilds the documented signing string
-// (NOTES §4a) from what arrived and compares the whole Signature header.
+// (the official SDKs' algorithm) from what arrived and compares the whole Signature header.
 func checkHTTPSignature(t *testing.T, s seenRequest) {
 	t.Helper()
 	sum := sha256.Sum256(s.Body)

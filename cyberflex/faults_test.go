@@ -12,7 +12,7 @@ package cyberflex_test
 //   - TestFaultsOnTheWire: nothing listening, a body cut off, a redirect to another host,
 //     unknown claims in a capture context;
 //   - TestFaultsRetryAfter: Retry-After waits on synctest's fake clock;
-//   - TestFaultsForgedCaptureContexts: every forgery of NOTES §3 against VerifyCaptureContext,
+//   - TestFaultsForgedCaptureContexts: every known forgery against VerifyCaptureContext,
 //     with the key served over HTTP and the key fetches counted.
 //
 // FaultSuiteFastRetries (faults_internal_test.go) shortens the waits between retries to
@@ -795,7 +795,7 @@ func TestFaultsRetryAfter(t *testing.T) {
 	}
 }
 
-// TestFaultsForgedCaptureContexts presents VerifyCaptureContext with every forgery NOTES §3
+// TestFaultsForgedCaptureContexts presents VerifyCaptureContext with every forgery a verifier must
 // guards against (and a few more that a verifier trusting the token's own header would fall
 // for). The verification keys are served over HTTP like CyberSource's; each row counts the key
 // fetches, which shows where the check happens: a forgery recognisable from the token alone

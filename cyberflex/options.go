@@ -106,7 +106,9 @@ type credentials struct {
 
 // WithHTTPSignature authenticates every request with CyberSource's HTTP
 // Signature scheme (HmacSHA256 over host, date, request-target, digest and
-// v-c-merchant-id; NOTES §4a), using the shared secret key created in the
+// v-c-merchant-id, as the official SDKs sign:
+// https://github.com/CyberSource/cybersource-rest-client-node/tree/master/src/authentication/http),
+// using the shared secret key created in the
 // Business Center: merchantID is the organisation id, keyID the key's UUID,
 // sharedSecretBase64 the secret exactly as shown (standard base64).
 func WithHTTPSignature(merchantID, keyID, sharedSecretBase64 string) Option {
@@ -123,7 +125,9 @@ func WithHTTPSignature(merchantID, keyID, sharedSecretBase64 string) Option {
 
 // WithJWT authenticates every request with "Authorization: Bearer <JWS>",
 // a JWT signed HS256 with the shared secret (the v2 claim set CyberSource
-// requires from September 2026; NOTES §4b). The secret must decode to at
+// requires from September 2026, as the official SDKs build it:
+// https://github.com/CyberSource/cybersource-rest-client-node/tree/master/src/authentication/jwt).
+// The secret must decode to at
 // least 32 bytes (RFC 7518 §3.2), which Business Center secrets do.
 func WithJWT(merchantID, keyID, sharedSecretBase64 string) Option {
 	return func(c *config) error {
@@ -201,7 +205,8 @@ func WithEnvironment(env Environment) Option {
 // request carries, and is signed for, Host: <environment host>
 // (apitest.cybersource.com by default) — the HTTP Signature "host" line and
 // the JWT "request-host" claim — exactly as the official SDKs do with their
-// intermediateHost setting (NOTES §5). The signed request-target (HTTP
+// intermediateHost setting
+// (https://github.com/CyberSource/cybersource-rest-client-node). The signed request-target (HTTP
 // Signature) and request-resource-path (JWT) are the path actually sent,
 // prefix included, because that is what a server verifying the request sees
 // on the request line. A proxy in front of CyberSource must therefore keep

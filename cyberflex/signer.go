@@ -142,8 +142,9 @@ func (s Signer) validate() ([]byte, error) {
 	return decodeSecret("Signer.SecretKey", s.SecretKey)
 }
 
-// signingString builds the exact string CyberSource HMACs (NOTES §4a; node
-// SignatureParameterGenerator.js, python GetSignatureParameter.py):
+// signingString builds the exact string CyberSource HMACs (the official SDKs:
+// https://github.com/CyberSource/cybersource-rest-client-node/tree/master/src/authentication/http,
+// SignatureParameterGenerator.js; python GetSignatureParameter.py):
 //
 //	host: <host>\ndate: <date>\nrequest-target: <lowercase method> <path[?query]>\n[digest: SHA-256=<b64>\n]v-c-merchant-id: <merchant>
 //

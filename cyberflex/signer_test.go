@@ -17,7 +17,7 @@ import (
 
 // Test vectors: the sandbox sample credentials the official SDK samples
 // publish and the request captured from npm cybersource-rest-client 0.0.83
-// (NOTES §5).
+// (run against a local echo server).
 const (
 	testMerchantID = "testrest"
 	testKeyID      = "08c94330-f618-42a3-b09d-e1e43be5efda"
@@ -71,7 +71,7 @@ func TestSignerSign(t *testing.T) {
 		wantDigst string // "" = no Digest header
 	}{
 		{
-			name:   "POST /flex/v2/sessions (NOTES §5 capture)",
+			name:   "POST /flex/v2/sessions (captured from the Node SDK)",
 			method: http.MethodPost, url: "https://apitest.cybersource.com/flex/v2/sessions", body: testBody,
 			wantHost: testHost, wantStr: postSessionsString, wantSig: postSessionsSig,
 			wantList: withDigest, wantDigst: testBodyDigest,
