@@ -796,7 +796,7 @@ func TestFaultsRetryAfter(t *testing.T) {
 }
 
 // TestFaultsForgedCaptureContexts presents VerifyCaptureContext with every forgery a verifier must
-// guards against (and a few more that a verifier trusting the token's own header would fall
+// reject (and a few more that a verifier trusting the token's own header would fall
 // for). The verification keys are served over HTTP like CyberSource's; each row counts the key
 // fetches, which shows where the check happens: a forgery recognisable from the token alone
 // costs no request, and a bad signature costs exactly one re-fetch (in case the key rotated).
