@@ -69,7 +69,7 @@ func New(opts ...Option) (*Client, error) {
 		c.log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.clientID != "" {
-		c.tokens = &tokenSource{fetch: c.fetchToken}
+		c.tokens = &tokenSource{fetch: c.fetchToken, scrub: func(b []byte) []byte { return c.scrubber("").scrub(b) }}
 		c.basic = redact.Secret(base64.StdEncoding.EncodeToString([]byte(cfg.clientID + ":" + cfg.clientSecret.Reveal())))
 	}
 	return c, nil
@@ -240,11 +240,15 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	if err != nil {
 		return "", 0, fmt.Errorf("dintero: %s: %w", op, err)
 	}
-	var tok dinteroapi.AccessToken
+	// expires_in is kept raw: tokenLifetime reads any value it may have without failing the call.
+	var tok struct {
+		AccessToken string          `json:"access_token"`
+		ExpiresIn   json.RawMessage `json:"expires_in"`
+	}
 	if err := decodeResponse(op, resp, &tok, c.scrubber("")); err != nil {
 		return "", 0, err
 	}
-	return tok.AccessToken, time.Duration(tok.ExpiresIn) * time.Second, nil
+	return tok.AccessToken, tokenLifetime(tok.ExpiresIn), nil
 }
 
 // scrubber holds every credential an answer could echo back: the configured ones, the Basic
