@@ -81,6 +81,10 @@ func New(opts ...Option) (*Client, error) {
 			c.basic.Reveal()},
 		NewAPIError: newAPIError,
 	}
+	if c.tokens != nil {
+		// A panic value from the token fetch may quote the request (and so a credential).
+		c.tokens.scrub = redact.NewScrubber(c.api.Secrets...).Bytes
+	}
 	return c, nil
 }
 

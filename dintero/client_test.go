@@ -541,22 +541,46 @@ func TestClientCredentialsTokenIsFetchedOnceForConcurrentCalls(t *testing.T) {
 
 func TestClientCredentialsTokenExpiry(t *testing.T) {
 	ts := &tokenServer{expiresIn: 3600}
-	c, _ := newCredentialsClient(t, ts)
-	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
-	c.tokens.now = func() time.Time { return now }
+	c, api := newCredentialsClient(t, ts)
+	var clk testClock
+	c.tokens.now = clk.now
 	ctx := context.Background()
+	lastToken := func() string { // sent with the last session call
+		var auth string
+		for _, r := range api.recorded() {
+			if strings.HasSuffix(r.Path, "/sessions/"+testSessionID) {
+				auth = r.Header.Get("Authorization")
+			}
+		}
+		return auth
+	}
 
 	_, err := c.GetSession(ctx, testSessionID)
 	require.NoError(t, err)
-	now = now.Add(55*time.Minute - time.Second) // within the token's life, outside the refresh margin
+	clk.set(55*time.Minute - time.Second) // within the token's life, outside the refresh margin
 	_, err = c.GetSession(ctx, testSessionID)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, ts.fetches.Load(), "cached")
 
-	now = now.Add(time.Second) // 5 minutes before expiry: refreshed early
+	clk.set(55 * time.Minute) // 5 minutes before expiry: refreshed early, in the background
 	_, err = c.GetSession(ctx, testSessionID)
 	require.NoError(t, err)
+	assert.Equal(t, "Bearer tok-1", lastToken(), "the call did not wait for the refresh")
+	waitForTokenFetch(c.tokens)
 	assert.EqualValues(t, 2, ts.fetches.Load(), "refreshed before expires_in ran out")
+	_, err = c.GetSession(ctx, testSessionID)
+	require.NoError(t, err)
+	assert.Equal(t, "Bearer tok-2", lastToken())
+}
+
+// waitForTokenFetch waits for the fetch s is running, if any.
+func waitForTokenFetch(s *tokenSource) {
+	s.mu.Lock()
+	f := s.flight
+	s.mu.Unlock()
+	if f != nil {
+		<-f.done
+	}
 }
 
 func TestClientCredentialsRefetchOnceAfter401(t *testing.T) {

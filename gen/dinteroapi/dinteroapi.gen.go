@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/oapi-codegen/runtime"
+	"github.com/paysession/paysession-go/internal/jsonnum"
 )
 
 // Defines values for AccessTokenTokenType.
@@ -2529,7 +2530,7 @@ type Order struct {
 	GiftCards []GiftCard `json:"gift_cards,omitempty"`
 
 	// GrossAmount Amount before discounts, minor units; set when discounts were calculated.
-	GrossAmount *int64 `json:"gross_amount,omitempty"`
+	GrossAmount *jsonnum.Int64 `json:"gross_amount,omitempty"`
 
 	// IsChanged The original order amount was changed by discount given.
 	IsChanged *bool `json:"is_changed,omitempty"`
@@ -2646,7 +2647,7 @@ type OrderItem struct {
 	FeeSplit *PayoutFeeSplit `json:"fee_split,omitempty"`
 
 	// GrossAmount Line amount before discounts, minor units (returned).
-	GrossAmount *int64 `json:"gross_amount,omitempty"`
+	GrossAmount *jsonnum.Int64 `json:"gross_amount,omitempty"`
 
 	// Groups The groups the product on the line belongs to
 	Groups []OrderItemGroup `json:"groups,omitempty"`
@@ -2724,7 +2725,7 @@ type OrderUpdate struct {
 	GiftCards []GiftCard `json:"gift_cards,omitempty"`
 
 	// GrossAmount Amount before discounts, minor units; set when discounts were calculated.
-	GrossAmount *int64 `json:"gross_amount,omitempty"`
+	GrossAmount *jsonnum.Int64 `json:"gross_amount,omitempty"`
 
 	// IsChanged The original order amount was changed by discount given.
 	IsChanged *bool `json:"is_changed,omitempty"`
@@ -3350,7 +3351,7 @@ type SessionEventDetails struct {
 // SessionEventGiftCard Gift card used in the event.
 type SessionEventGiftCard struct {
 	// CardAmount Card amount.
-	CardAmount *int64 `json:"card_amount,omitempty"`
+	CardAmount *jsonnum.Int64 `json:"card_amount,omitempty"`
 
 	// CardID Card id.
 	CardID *string `json:"card_id,omitempty"`
