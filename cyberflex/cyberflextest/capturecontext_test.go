@@ -288,11 +288,11 @@ func TestRotateKey(t *testing.T) {
 	}
 }
 
-// TestCaptureContextMinted: CaptureContext issues a token without a request, with the lists as
-// given; with WithClock it makes one that has expired for the client.
-func TestCaptureContextMinted(t *testing.T) {
+// TestIssueCaptureContext: IssueCaptureContext issues a token without a request, with the lists
+// as given; with WithClock it makes one that has expired for the client.
+func TestIssueCaptureContext(t *testing.T) {
 	csrv := newServer(t)
-	token, err := csrv.CaptureContext([]string{"paymentInformation.card.number"}, nil)
+	token, err := csrv.IssueCaptureContext([]string{"paymentInformation.card.number"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
