@@ -174,7 +174,8 @@ func TestCaptureContextClaims(t *testing.T) {
 }
 
 // TestCaptureContextFieldRules: {} and {"required":true} are required, {"required":false}
-// optional (NOTES §1), whatever order the client sends them in; fields sit at group.subgroup.field.
+// optional, whatever order the client sends them in; fields sit at group.subgroup.field
+// (https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/flex-api-2/flex-api-2-generate-capture-context.html).
 func TestCaptureContextFieldRules(t *testing.T) {
 	csrv := newServer(t)
 	// Members the schema does not know (note, extra) are allowed by the spec

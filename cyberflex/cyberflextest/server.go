@@ -69,6 +69,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	auth := cfg.creds
 	auth.host, auth.skew, auth.legacy, auth.now = cfg.host, cfg.skew, cfg.legacy, cfg.now
+	auth.replays, auth.replaySignatures = newReplays(maxRemembered), cfg.replaySignatures
 
 	validator, err := fakeapi.NewValidator("cyberflex.yaml", "")
 	if err != nil {
@@ -149,7 +150,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if f, ok := s.faults.Next(string(op)); ok && fakeapi.Apply(w, r, f, errorBody) {
 		return
 	}
-	// CyberSource serves the verification keys without authentication (NOTES §3).
+	// CyberSource serves the verification keys without authentication:
+	// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/microform-integ-v2/microform-integ-getting-started-v2/validate-capture-context-microv2.html
 	if op != OpGetPublicKey {
 		if err := s.auth.authenticate(r, route.Body); err != nil {
 			writeAuthFailure(w, err)
@@ -220,7 +222,8 @@ func (s *Server) refuseUnrouted(w http.ResponseWriter, r *http.Request, err erro
 	}
 }
 
-// authFailure is the gateway's 401 body (NOTES §2; api/cyberflex.yaml AuthenticationFailure).
+// authFailure is the gateway's 401 body (api/cyberflex.yaml AuthenticationFailure; seen in
+// https://community.developer.cybersource.com/t5/cybersource-APIs/HTTP-Signature-Authentication-Failed/td-p/84299).
 type authFailure struct {
 	Response struct {
 		Rmsg string `json:"rmsg"`
