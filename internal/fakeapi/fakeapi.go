@@ -1,6 +1,7 @@
 // Package fakeapi is the plumbing shared by the test fakes dintero/dinterotest and
 // cyberflex/cyberflextest: checking each request against the embedded OpenAPI document it
-// claims to follow, and the faults users can inject into the next calls of an operation.
+// claims to follow, the faults users can inject into the next calls of an operation and the
+// count of those calls, and applying the options of NewServer.
 //
 // Each fake keeps what is specific to its API (auth, state, error bodies); only what both
 // need, written once, lives here.
