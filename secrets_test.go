@@ -35,6 +35,7 @@ import (
 
 	"github.com/paysession/paysession-go/cyberflex"
 	"github.com/paysession/paysession-go/dintero"
+	"github.com/paysession/paysession-go/dintero/dinterotest"
 )
 
 // The secrets. Each is distinctive, so finding it in an output cannot be a coincidence.
@@ -519,7 +520,7 @@ func secCallbacks(t *testing.T, rec *secRecorder) {
 		}
 		return r
 	}
-	good := dintero.SignCallback(secCallbackSecret, secDinteroAccount, newReq(""), now)
+	good := dinterotest.SignCallback(secCallbackSecret, secDinteroAccount, newReq(""), now)
 	// The signature the verifier expects is as good as the secret for this request: it must
 	// not appear either.
 	expected := good[strings.Index(good, "v0-hmac-sha256=")+len("v0-hmac-sha256="):]
@@ -527,10 +528,10 @@ func secCallbacks(t *testing.T, rec *secRecorder) {
 		"missing":         "",
 		"malformed":       "t=" + secCallbackSecret + ",v0-hmac-sha256=zz",
 		"secret as value": "t=1,v0-hmac-sha256=" + hex.EncodeToString([]byte(secCallbackSecret + secCallbackSecret))[:64],
-		"wrong secret":    dintero.SignCallback("another-secret-entirely", secDinteroAccount, newReq(""), now),
-		"stale":           dintero.SignCallback(secCallbackSecret, secDinteroAccount, newReq(""), now.Add(-time.Hour)),
-		"future":          dintero.SignCallback(secCallbackSecret, secDinteroAccount, newReq(""), now.Add(time.Hour)),
-		"other account":   dintero.SignCallback(secCallbackSecret, "T87654321", newReq(""), now),
+		"wrong secret":    dinterotest.SignCallback("another-secret-entirely", secDinteroAccount, newReq(""), now),
+		"stale":           dinterotest.SignCallback(secCallbackSecret, secDinteroAccount, newReq(""), now.Add(-time.Hour)),
+		"future":          dinterotest.SignCallback(secCallbackSecret, secDinteroAccount, newReq(""), now.Add(time.Hour)),
+		"other account":   dinterotest.SignCallback(secCallbackSecret, "T87654321", newReq(""), now),
 	} {
 		err := v.Verify(newReq(sig))
 		require.Error(t, err, name)

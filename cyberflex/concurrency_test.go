@@ -131,7 +131,7 @@ func TestConcurrentVerifyAfterRotation(t *testing.T) {
 	)
 	require.NoError(t, err)
 	fields := []string{"paymentInformation.card.number"}
-	oldTok, err := srv.CaptureContext(fields, nil)
+	oldTok, err := srv.IssueCaptureContext(fields, nil)
 	require.NoError(t, err)
 	_, err = c.VerifyCaptureContext(context.Background(), oldTok) // caches the old key
 	require.NoError(t, err)
@@ -139,7 +139,7 @@ func TestConcurrentVerifyAfterRotation(t *testing.T) {
 	srv.RotateKey()
 	newKid, _ := srv.PublicKey()
 	require.NotEqual(t, oldKid, newKid)
-	newTok, err := srv.CaptureContext(fields, nil)
+	newTok, err := srv.IssueCaptureContext(fields, nil)
 	require.NoError(t, err)
 
 	start := make(chan struct{})

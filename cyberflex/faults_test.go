@@ -399,7 +399,7 @@ func TestFaultsInjected(t *testing.T) {
 			srv := cyberflextest.NewServer()
 			t.Cleanup(srv.Close)
 			t.Cleanup(srv.HTTPServer().CloseClientConnections)
-			token, err := srv.CaptureContext([]string{"paymentInformation.card.number"}, []string{"paymentInformation.card.securityCode"})
+			token, err := srv.IssueCaptureContext([]string{"paymentInformation.card.number"}, []string{"paymentInformation.card.securityCode"})
 			require.NoError(t, err)
 			e := env{srv: srv, token: token}
 

@@ -2,47 +2,33 @@ package dintero
 
 // Callback signature verification for Dintero Checkout callbacks.
 //
-// Sources (checked while writing this file):
+// Sources:
 //
 //   - https://docs.dintero.com/checkout-api/secrets/admin_signature_post
 //     (POST /v1/admin/signature creates the secret; scheme "v0-hmac-sha256"; payload
 //     "<timestamp>\n<account_id>\n<method>\n<hostname>\n<pathname>\n<query>"; "The query
 //     parameters must be sorted"; recommended tolerance "five minutes"). Its worked example
 //     (secret "123", t=1582236537, account P00000000, GET https://example.com/callback?B=123&A=992
-//     → 6bed2ab1…df64a) is reproduced in TestVerifyDocsExample and was checked with openssl.
+//     → 6bed2ab1…df64a) is reproduced in TestVerifyDocsExample.
 //   - https://docs.dintero.com/docs/checkout/validating-callbacks
 //     ("spaces in query parameters must be encoded with + (not %20)", "The query parameters
 //     must be sorted", and the Node.js sample createSignature/verifySignature).
 //   - https://docs.dintero.com/checkout-api/example-session-callbacks/example_session_get_callback_url
 //     (the Dintero-Signature header is only sent when a signature secret exists).
 //
-// What the docs leave open, and the reading chosen (always the one the documented JS sample
-// implements, since that is what Dintero tells integrators to run):
+// Where the docs leave room, the verifier does what the documented JS sample does, since that
+// is what Dintero tells integrators to run. How the payload is built (secret bytes, host name,
+// path, query order and encoding) is in package callbacksig. Beyond it:
 //
-//   - Secret encoding: the sample calls crypto.createHmac("sha256", secret) with the secret
-//     string, so the key is the secret's raw UTF-8 bytes, NOT hex- or base64-decoded. The docs
-//     example (secret "123") only verifies that way.
-//   - Hostname: the sample uses WHATWG URL.hostname, which never includes the port and is
-//     lower-cased. The scheme is not signed either.
-//   - Path: URL.pathname, i.e. the percent-encoded path as it appears in the URL ("/" when empty).
-//   - Query: URL.searchParams, sorted with URLSearchParams.sort() and serialized with
-//     URLSearchParams.toString(). Per the WHATWG URL Standard
-//     (https://url.spec.whatwg.org/#dom-urlsearchparams-sort,
-//     https://url.spec.whatwg.org/#concept-urlencoded-serializer) that means: sort by KEY ONLY,
-//     comparing UTF-16 code units, with a STABLE sort (values of a repeated key keep their
-//     order); serialize as application/x-www-form-urlencoded (space → "+", bytes other than
-//     ASCII alphanumerics and "*-._" → %XX upper-case); no leading "?"; an empty query is "".
-//     Go's url.Values.Encode is NOT equivalent (it keeps "~", escapes "*", and sorts values of
-//     a repeated key), so this file implements the WHATWG algorithm.
 //   - Timestamp: t is Unix time in SECONDS (the sample compares it with Date.now()/1000).
 //   - Several signatures: the docs show exactly one v0-hmac-sha256 entry and say nothing about
-//     secret rotation. We accept a header with several v0-hmac-sha256 entries and succeed if
-//     any matches (the Stripe-style convention; it cannot weaken verification because every
-//     entry is checked against our secret). Unknown keys are ignored so that a future scheme
-//     (e.g. "v1-…") added next to v0 does not break verification. Exactly one t is required.
+//     secret rotation. A header with several v0-hmac-sha256 entries verifies if any matches
+//     (the Stripe-style convention; it cannot weaken verification because every entry is
+//     checked against our secret). Unknown keys are ignored so that a future scheme (e.g.
+//     "v1-…") added next to v0 does not break verification. Exactly one t is required.
 //   - Tolerance: the docs recommend five minutes. The sample's check
 //     `timestamp < now/1000 + 5 * 60 * 60` is wrong twice: 5*60*60 is five HOURS, and it only
-//     rejects timestamps in the future, never old ones. We reject both directions with a
+//     rejects timestamps in the future, never old ones. Verify rejects both directions with a
 //     default of 5 minutes.
 //
 // The request body is not part of the signed payload. For callbacks configured with
@@ -50,21 +36,18 @@ package dintero
 // (transaction_id, session_id, …) and fetch the transaction or session from the API.
 
 import (
-	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/paysession/paysession-go/dintero/internal/callbacksig"
 	"github.com/paysession/paysession-go/internal/redact"
 )
 
@@ -77,9 +60,6 @@ const SignatureHeader = "Dintero-Signature"
 // timestamp and the current time when CallbackVerifier.Tolerance is zero. Dintero recommends
 // "a tolerance of five minutes" (https://docs.dintero.com/checkout-api/secrets/admin_signature_post).
 const DefaultCallbackTolerance = 5 * time.Minute
-
-// signatureScheme is the only signing scheme Dintero documents.
-const signatureScheme = "v0-hmac-sha256"
 
 // ErrInvalidSignature is wrapped by every error that CallbackVerifier.Verify returns because
 // the request itself failed verification. Test for it with errors.Is and answer such requests
@@ -156,7 +136,7 @@ type CallbackVerifier struct {
 //
 // The signed payload is built from r.Method, the host name (Host, else r.Host, else
 // r.URL.Host; port removed, lower-cased), r.URL.EscapedPath() and r.URL.RawQuery
-// (canonicalized as described in this file's header). The body is not read.
+// (canonicalized as package callbacksig describes). The body is not read.
 //
 // It returns nil on success. An error wrapping ErrInvalidSignature (and exactly one of
 // ErrSignatureMissing, ErrSignatureMalformed, ErrSignatureMismatch, ErrSignatureStale or
@@ -189,9 +169,9 @@ func (v CallbackVerifier) Verify(r *http.Request) error {
 
 	host := v.Host
 	if host == "" {
-		host = requestHost(r)
+		host = callbacksig.RequestHost(r)
 	}
-	want := computeSignature(v.Secret, signaturePayload(ts, v.AccountID, r, host))
+	want := callbacksig.Sum(v.Secret, ts, v.AccountID, r, host)
 	match := false
 	for _, sig := range sigs {
 		// No early exit; hmac.Equal is constant-time for equal lengths (all are 32 bytes).
@@ -241,80 +221,6 @@ func (v CallbackVerifier) checkConfig() error {
 	return nil
 }
 
-// SignCallback returns the Dintero-Signature header value that Dintero would send with r
-// when signing at time t with the given secret and account id:
-// "t=<unix seconds>,v0-hmac-sha256=<64 hex digits>". It exists for tests and fakes that
-// play Dintero's part; production code only verifies.
-//
-// The host name is taken from r.Host, or r.URL.Host if r.Host is empty (as http.NewRequest
-// and httptest.NewRequest set them); set r.Host to the public host when the verifier under
-// test uses CallbackVerifier.Host. t is truncated to whole seconds. r must not be nil.
-func SignCallback(secret, accountID string, r *http.Request, t time.Time) string {
-	ts := t.Unix()
-	sig := computeSignature(secret, signaturePayload(ts, accountID, r, requestHost(r)))
-	return "t=" + strconv.FormatInt(ts, 10) + "," + signatureScheme + "=" + hex.EncodeToString(sig)
-}
-
-func computeSignature(secret, payload string) []byte {
-	mac := hmac.New(sha256.New, []byte(secret))
-	io.WriteString(mac, payload)
-	return mac.Sum(nil)
-}
-
-// signaturePayload builds "<t>\n<account_id>\n<METHOD>\n<hostname>\n<pathname>\n<query>"
-// (https://docs.dintero.com/checkout-api/secrets/admin_signature_post).
-func signaturePayload(ts int64, accountID string, r *http.Request, host string) string {
-	method := r.Method
-	if method == "" {
-		method = http.MethodGet // net/http's meaning of an empty client method
-	}
-	path, rawQuery := "/", ""
-	if r.URL != nil {
-		if p := r.URL.EscapedPath(); p != "" {
-			path = p // the wire form; WHATWG pathname is "/" for an empty path
-		}
-		rawQuery = r.URL.RawQuery
-	}
-	var b strings.Builder
-	b.WriteString(strconv.FormatInt(ts, 10))
-	b.WriteByte('\n')
-	b.WriteString(accountID)
-	b.WriteByte('\n')
-	b.WriteString(method)
-	b.WriteByte('\n')
-	b.WriteString(canonicalHostname(host))
-	b.WriteByte('\n')
-	b.WriteString(path)
-	b.WriteByte('\n')
-	b.WriteString(canonicalQuery(rawQuery))
-	return b.String()
-}
-
-func requestHost(r *http.Request) string {
-	if r.Host != "" {
-		return r.Host
-	}
-	if r.URL != nil {
-		return r.URL.Host
-	}
-	return ""
-}
-
-// canonicalHostname mimics WHATWG URL.hostname for the hosts a callback URL can have: the
-// port is dropped, IPv6 literals keep their brackets, ASCII letters are lower-cased.
-// (IDNA and IPv4/IPv6 re-serialization are not reproduced: the Host header Dintero sends is
-// already the serialized form.)
-func canonicalHostname(host string) string {
-	if strings.HasPrefix(host, "[") {
-		if i := strings.IndexByte(host, ']'); i >= 0 {
-			host = host[:i+1]
-		}
-	} else if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
-	}
-	return strings.ToLower(host)
-}
-
 // parseSignatureHeader parses "t=<digits>,v0-hmac-sha256=<hex>[,v0-hmac-sha256=<hex>…]".
 // Whitespace around entries is tolerated, entries with unknown keys are ignored. Every error
 // wraps ErrSignatureMalformed and never echoes header content.
@@ -345,13 +251,13 @@ func parseSignatureHeader(h string) (ts int64, sigs [][]byte, err error) {
 			if err != nil {
 				return malformed("t is out of range")
 			}
-		case signatureScheme:
+		case callbacksig.Scheme:
 			if len(val) != 2*sha256.Size {
-				return malformed(signatureScheme + " is not 64 hex digits")
+				return malformed(callbacksig.Scheme + " is not 64 hex digits")
 			}
 			sig, err := hex.DecodeString(val)
 			if err != nil {
-				return malformed(signatureScheme + " is not 64 hex digits")
+				return malformed(callbacksig.Scheme + " is not 64 hex digits")
 			}
 			sigs = append(sigs, sig)
 		default:
@@ -362,189 +268,9 @@ func parseSignatureHeader(h string) (ts int64, sigs [][]byte, err error) {
 		return malformed("no t entry")
 	}
 	if len(sigs) == 0 {
-		return malformed("no " + signatureScheme + " entry")
+		return malformed("no " + callbacksig.Scheme + " entry")
 	}
 	return ts, sigs, nil
-}
-
-// queryPair is one name/value pair of a parsed query, in the order it appeared.
-type queryPair struct{ name, value string }
-
-// canonicalQuery returns what the documented JS sample computes for a URL with this raw
-// query: new URL(u).searchParams, .sort(), .toString(). See
-// https://url.spec.whatwg.org/#concept-urlencoded-parser,
-// https://url.spec.whatwg.org/#dom-urlsearchparams-sort and
-// https://url.spec.whatwg.org/#concept-urlencoded-serializer.
-func canonicalQuery(rawQuery string) string {
-	if rawQuery == "" {
-		return ""
-	}
-	var pairs []queryPair
-	for seq := range strings.SplitSeq(rawQuery, "&") {
-		if seq == "" {
-			continue
-		}
-		name, value, _ := strings.Cut(seq, "=")
-		pairs = append(pairs, queryPair{formDecode(name), formDecode(value)})
-	}
-	// Stable: pairs with the same name keep their relative order, as the spec requires.
-	slices.SortStableFunc(pairs, func(a, b queryPair) int { return compareUTF16(a.name, b.name) })
-	var b strings.Builder
-	for i, p := range pairs {
-		if i > 0 {
-			b.WriteByte('&')
-		}
-		formEncode(&b, p.name)
-		b.WriteByte('=')
-		formEncode(&b, p.value)
-	}
-	return b.String()
-}
-
-// formDecode is the WHATWG urlencoded parser's per-component step: '+' becomes a space,
-// valid %XX sequences are decoded, invalid ones are kept literally (no error), and the
-// bytes are then UTF-8 decoded with replacement.
-func formDecode(s string) string {
-	if !strings.ContainsAny(s, "+%") && utf8.ValidString(s) {
-		return s
-	}
-	buf := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '+':
-			buf = append(buf, ' ')
-		case c == '%' && i+2 < len(s) && formIsHex(s[i+1]) && formIsHex(s[i+2]):
-			buf = append(buf, formUnhex(s[i+1])<<4|formUnhex(s[i+2]))
-			i += 2
-		default:
-			buf = append(buf, c)
-		}
-	}
-	return utf8DecodeWHATWG(buf)
-}
-
-func formIsHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func formUnhex(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
-	default:
-		return c - 'A' + 10
-	}
-}
-
-// utf8DecodeWHATWG implements https://encoding.spec.whatwg.org/#utf-8-decoder, which
-// replaces each maximal invalid subpart with one U+FFFD. (Go's own decoding replaces each
-// invalid byte separately, which differs for truncated sequences such as "\xE2\x82".)
-func utf8DecodeWHATWG(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var out strings.Builder
-	var cp rune
-	needed, seen := 0, 0
-	lower, upper := byte(0x80), byte(0xBF)
-	for i := 0; i < len(b); {
-		c := b[i]
-		if needed == 0 {
-			i++
-			switch {
-			case c <= 0x7F:
-				out.WriteByte(c)
-			case 0xC2 <= c && c <= 0xDF:
-				needed, cp = 1, rune(c&0x1F)
-			case 0xE0 <= c && c <= 0xEF:
-				if c == 0xE0 {
-					lower = 0xA0
-				} else if c == 0xED {
-					upper = 0x9F
-				}
-				needed, cp = 2, rune(c&0x0F)
-			case 0xF0 <= c && c <= 0xF4:
-				if c == 0xF0 {
-					lower = 0x90
-				} else if c == 0xF4 {
-					upper = 0x8F
-				}
-				needed, cp = 3, rune(c&0x07)
-			default:
-				out.WriteRune(utf8.RuneError)
-			}
-			continue
-		}
-		if c < lower || c > upper {
-			// Error; the byte is not consumed and is reprocessed as a potential lead byte.
-			cp, needed, seen = 0, 0, 0
-			lower, upper = 0x80, 0xBF
-			out.WriteRune(utf8.RuneError)
-			continue
-		}
-		i++
-		lower, upper = 0x80, 0xBF
-		cp = cp<<6 | rune(c&0x3F)
-		seen++
-		if seen == needed {
-			out.WriteRune(cp)
-			cp, needed, seen = 0, 0, 0
-		}
-	}
-	if needed != 0 {
-		out.WriteRune(utf8.RuneError)
-	}
-	return out.String()
-}
-
-// formEncode is the WHATWG application/x-www-form-urlencoded byte serializer: space → '+',
-// ASCII alphanumerics and "*-._" unchanged, every other byte → %XX (upper-case hex).
-func formEncode(b *strings.Builder, s string) {
-	const hexDigits = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == ' ':
-			b.WriteByte('+')
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '*', c == '-', c == '.', c == '_':
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hexDigits[c>>4])
-			b.WriteByte(hexDigits[c&0x0F])
-		}
-	}
-}
-
-// compareUTF16 orders valid UTF-8 strings by their UTF-16 code units, as URLSearchParams.sort
-// does. It differs from Go's byte order only when a supplementary character (encoded as a
-// surrogate pair, 0xD800–0xDBFF first) meets a BMP character in U+E000–U+FFFF.
-func compareUTF16(a, b string) int {
-	for a != "" && b != "" {
-		ra, na := utf8.DecodeRuneInString(a)
-		rb, nb := utf8.DecodeRuneInString(b)
-		if ra != rb {
-			ua, ub := firstUTF16Unit(ra), firstUTF16Unit(rb)
-			if ua != ub {
-				return cmp.Compare(ua, ub)
-			}
-			// Same high surrogate: the low surrogates, and so the code points, decide.
-			return cmp.Compare(ra, rb)
-		}
-		a, b = a[na:], b[nb:]
-	}
-	return cmp.Compare(len(a), len(b))
-}
-
-// firstUTF16Unit returns the first UTF-16 code unit of r.
-func firstUTF16Unit(r rune) rune {
-	if r >= 0x10000 {
-		return 0xD800 + (r-0x10000)>>10
-	}
-	return r
 }
 
 // String returns a description of v with the secret redacted.

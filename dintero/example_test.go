@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/paysession/paysession-go/dintero"
+	"github.com/paysession/paysession-go/dintero/dinterotest"
 )
 
 // exampleServer stands in for Dintero in the examples: it hands out a token and answers the
@@ -106,11 +107,11 @@ func ExampleAPIError() {
 
 func ExampleCallbackVerifier() {
 	const secret = "signature-secret" // from POST /v1/admin/signature
-	// Dintero calls your callback URL like this (here signed by the test helper).
+	// Dintero calls your callback URL like this (here signed by the fake, dinterotest).
 	r := httptest.NewRequest(http.MethodGet,
 		"https://shop.example/callback?transaction_id=T12345678.abc&session_id=T12345678.4VfSpqnprujVvsa8sHhXjf&merchant_reference=order-1", nil)
 	now := time.Unix(1_800_000_000, 0)
-	r.Header.Set(dintero.SignatureHeader, dintero.SignCallback(secret, "T12345678", r, now))
+	r.Header.Set(dintero.SignatureHeader, dinterotest.SignCallback(secret, "T12345678", r, now))
 
 	v := dintero.CallbackVerifier{AccountID: "T12345678", Secret: secret, Tolerance: 5 * time.Minute, Now: func() time.Time { return now }}
 	fmt.Println("valid:", v.Verify(r) == nil)

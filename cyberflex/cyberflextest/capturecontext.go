@@ -15,7 +15,8 @@ import (
 	"github.com/paysession/paysession-go/cyberflex"
 )
 
-// Capture context constants, as CyberSource issues them (NOTES §3).
+// Capture context constants, as CyberSource issues them (the example capture contexts of
+// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/flex-api-2/flex-api-2-generate-capture-context.html).
 const (
 	// captureContextLifetime is exp - iat in seconds: 15 minutes.
 	captureContextLifetime = 900
@@ -186,9 +187,10 @@ func (s *Server) mint(required, optional []string) (string, error) {
 // the spec) and returns the dotted paths of the fields it lists, each list sorted so the
 // capture context does not depend on the client's member order. Fields sit at depth three,
 // group.subgroup.field ("paymentInformation.card.number"), in every version of CyberSource's
-// schema; an empty group lists nothing. CyberSource's rule (NOTES §1): a listed field is
-// required unless its "required" is false, so {} is required. Members that are not objects are
-// ignored.
+// schema; an empty group lists nothing. A listed field is required unless its "required" is
+// false, so {} is required (CyberSource's minimum request lists "number": {}:
+// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/flex-api-2/flex-api-2-generate-capture-context.html).
+// Members that are not objects are ignored.
 func requestedFields(body []byte) (required, optional []string) {
 	var req struct {
 		Fields json.RawMessage `json:"fields"`

@@ -174,7 +174,8 @@ func TestCaptureContextClaims(t *testing.T) {
 }
 
 // TestCaptureContextFieldRules: {} and {"required":true} are required, {"required":false}
-// optional (NOTES §1), whatever order the client sends them in; fields sit at group.subgroup.field.
+// optional, whatever order the client sends them in; fields sit at group.subgroup.field
+// (https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/flex-api-2/flex-api-2-generate-capture-context.html).
 func TestCaptureContextFieldRules(t *testing.T) {
 	csrv := newServer(t)
 	// Members the schema does not know (note, extra) are allowed by the spec
@@ -288,11 +289,11 @@ func TestRotateKey(t *testing.T) {
 	}
 }
 
-// TestCaptureContextMinted: CaptureContext issues a token without a request, with the lists as
-// given; with WithClock it makes one that has expired for the client.
-func TestCaptureContextMinted(t *testing.T) {
+// TestIssueCaptureContext: IssueCaptureContext issues a token without a request, with the lists
+// as given; with WithClock it makes one that has expired for the client.
+func TestIssueCaptureContext(t *testing.T) {
 	csrv := newServer(t)
-	token, err := csrv.CaptureContext([]string{"paymentInformation.card.number"}, nil)
+	token, err := csrv.IssueCaptureContext([]string{"paymentInformation.card.number"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

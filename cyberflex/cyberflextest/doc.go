@@ -52,10 +52,18 @@
 // Several schemes and keys may be configured at once; a request passing any of them is
 // accepted.
 //
+// A request that passes is remembered, so that sending it again while it could still pass is
+// refused as a replay (401, reason "replayed: …"): a JWT by its jti, until its exp or iat + the
+// allowed skew, whichever is first. An HTTP Signature, and a JWT without jti, are the same for
+// two identical requests signed in the same second, so the server refuses them again only with
+// WithSignatureReplayCheck, until Date (or iat) + the allowed skew. The server remembers at most
+// 65536 requests, forgetting the oldest first.
+//
 // # Order of checks
 //
 // Each request is routed (unknown path 404, wrong method 405), then given the next injected
-// Fault of its operation (see Server.Inject), then authenticated (401), then checked against
+// Fault of its operation (see Server.Inject), then authenticated (401; a faulted request is not,
+// so it is not remembered as a replay either), then checked against
 // api/cyberflex.yaml (400 in CyberSource's error shape, reason UNIFIEDPAYMENTS_VALIDATION_FIELDS,
 // the message and details saying what is wrong), then answered.
 //

@@ -117,12 +117,12 @@ func ExampleServer_RotateKey() {
 		panic(err)
 	}
 	ctx := context.Background()
-	before, err := csrv.CaptureContext([]string{"paymentInformation.card.number"}, nil)
+	before, err := csrv.IssueCaptureContext([]string{"paymentInformation.card.number"}, nil)
 	if err != nil {
 		panic(err)
 	}
 	csrv.RotateKey()
-	after, err := csrv.CaptureContext([]string{"paymentInformation.card.number"}, nil)
+	after, err := csrv.IssueCaptureContext([]string{"paymentInformation.card.number"}, nil)
 	if err != nil {
 		panic(err)
 	}

@@ -10,7 +10,9 @@ import (
 )
 
 // TestHTTPSignatureWire sends hand-built requests, signed by the test's own implementation of
-// NOTES §4a, to pin down exactly what the server accepts and refuses, and why.
+// CyberSource's HTTP Signature, to pin down exactly what the server accepts and refuses, and why.
+// The scheme:
+// https://developer.cybersource.com/docs/cybs/en-us/platform/developer/all/rest/rest-getting-started/restgs-http-message-intro.html
 func TestHTTPSignatureWire(t *testing.T) {
 	body := []byte(goldenBody)
 	tests := []struct {

@@ -15,8 +15,9 @@ import (
 	"github.com/paysession/paysession-go/cyberflex/cyberflextest"
 )
 
-// v2Claims are the claims the official SDKs put in a JWT for a POST of body at testNow (NOTES
-// §4b, node spelling).
+// v2Claims are the claims the official SDKs put in a JWT for a POST of body at testNow, in the
+// Node SDK's spelling. The claim set:
+// https://developer.cybersource.com/docs/cybs/en-us/platform/developer/all/rest/rest-getting-started/restgs-jwt-shared-secret-intro/restgs-jwt-con-shared-secret-intro.html
 func v2Claims(body []byte) map[string]any {
 	iat := testNow.Unix()
 	return map[string]any{

@@ -37,8 +37,10 @@ const DefaultHost = string(cyberflex.Sandbox)
 // that signs with a wrong or stale clock and lenient enough for any test machine.
 const DefaultMaxClockSkew = 5 * time.Minute
 
-// maxJWTLifetime is the longest exp - iat accepted: the official SDKs issue tokens valid for 120 s
-// and CyberSource's JWT guide says a verifier may reject longer ones (NOTES §4b).
+// maxJWTLifetime is the longest exp - iat accepted: the official SDKs issue tokens valid for
+// 120 s (exp = iat + 120), and the fake refuses longer ones so that a client cannot pass here
+// with tokens CyberSource may refuse. The claim set:
+// https://developer.cybersource.com/docs/cybs/en-us/platform/developer/all/rest/rest-getting-started/restgs-jwt-shared-secret-intro/restgs-jwt-con-shared-secret-intro.html
 const maxJWTLifetime = 120 * time.Second
 
 // Option configures a Server in NewServer. An option given a bad value (a secret that is not
@@ -48,12 +50,13 @@ type Option func(*config) error
 
 // config is what the options set. Credentials are kept in the authenticator it builds.
 type config struct {
-	host       string
-	skew       time.Duration
-	legacy     bool
-	now        func() time.Time
-	creds      authenticator
-	anyCredOpt bool
+	host             string
+	skew             time.Duration
+	legacy           bool
+	replaySignatures bool
+	now              func() time.Time
+	creds            authenticator
+	anyCredOpt       bool
 }
 
 // WithHTTPSignature accepts requests signed with CyberSource's HTTP Signature scheme by the
@@ -171,12 +174,30 @@ func WithMaxClockSkew(d time.Duration) Option {
 
 // WithLegacyRequestTarget also accepts HTTP Signatures that list and sign the parenthesised
 // "(request-target)" of draft-cavage instead of "request-target". CyberSource stopped accepting
-// that spelling in production on 2024-03-22 (release note rn-2024-01-05, "REST API Digest
-// Parentheses Removal"), so by default the server refuses it, as the real API does; enable this
-// only to test a client that must still talk to a system that has not moved on.
+// that spelling in production on 2024-03-22 ("REST API Digest Parentheses Removal"), so by
+// default the server refuses it, as the real API does; enable this only to test a client that
+// must still talk to a system that has not moved on. The release note:
+// https://developer.cybersource.com/docs/cybs/en-us/platform/relnote/all/na/rn-2024-01-05/rn-announce.html
 func WithLegacyRequestTarget() Option {
 	return func(c *config) error {
 		c.legacy = true
+		return nil
+	}
+}
+
+// WithSignatureReplayCheck also refuses (401, "replayed") an HTTP Signature request whose
+// signature the server accepted before while its Date is still within WithMaxClockSkew, and
+// likewise a JWT without a jti claim. A JWT with a jti is refused when its jti was accepted
+// before, with or without this option.
+//
+// It is off by default because the HTTP Signature scheme has no nonce: the signature covers the
+// host, the Date in whole seconds, the method and path, the body digest and the merchant, so two
+// identical requests signed in the same second, such as two capture contexts for the same fields,
+// or any two identical requests under a clock that stands still, carry the same signature,
+// whether cyberflex or an official SDK signs them, and are not replays.
+func WithSignatureReplayCheck() Option {
+	return func(c *config) error {
+		c.replaySignatures = true
 		return nil
 	}
 }

@@ -17,30 +17,6 @@ import (
 	"github.com/paysession/paysession-go/internal/redact"
 )
 
-// Operation names an operation of the Flex API, for Inject and Calls. The values are the
-// operation names the cyberflex client uses in its errors.
-type Operation string
-
-const (
-	// OpGenerateCaptureContext is POST /flex/v2/sessions.
-	OpGenerateCaptureContext Operation = "GenerateCaptureContext"
-	// OpGetPublicKey is GET /flex/v2/public-keys/{kid}.
-	OpGetPublicKey Operation = "GetPublicKey"
-)
-
-// operations maps the operationIds of api/cyberflex.yaml to Operations.
-var operations = map[string]Operation{
-	"generateCaptureContext": OpGenerateCaptureContext,
-	"getPublicKey":           OpGetPublicKey,
-}
-
-// Fault is what the server does instead of (or before) answering one of the next calls of an
-// operation: answer Status (with Body, or when Body is empty the API's usual error body for
-// that status, and extra Header such as Retry-After), wait Delay first (ended early when the
-// client gives up), or Drop the connection without an answer; Times is how many consecutive
-// calls it affects (zero means one). See Server.Inject.
-type Fault = fakeapi.Fault
-
 // headerCorrelationID is CyberSource's id for a request, sent on every answer.
 const headerCorrelationID = "v-c-correlation-id"
 
@@ -65,7 +41,7 @@ type Server struct {
 	validator *fakeapi.Validator
 	auth      *authenticator
 	now       func() time.Time
-	faults    fakeapi.Faults
+	faults    *fakeapi.Faults
 	keys      keyring
 }
 
@@ -73,19 +49,14 @@ type Server struct {
 // WithJWT, WithJWTP12, WithJWTCertificate, WithBearerToken) it accepts HTTP Signature and JWT
 // (HS256) requests made with DefaultMerchantID, DefaultKeyID and DefaultSharedSecret; with any,
 // it accepts exactly the credentials given. It generates the RSA-2048 key that signs capture
-// contexts.
+// contexts. Call Close when done.
 //
-// NewServer panics if an option is invalid, as httptest.NewServer panics when it cannot listen.
+// NewServer panics if an option is nil or given a bad value, with a message naming the option,
+// as httptest.NewServer panics when it cannot listen; and if the embedded OpenAPI document cannot
+// be loaded, which package api's tests rule out.
 func NewServer(opts ...Option) *Server {
 	cfg := config{host: DefaultHost, skew: DefaultMaxClockSkew, now: time.Now}
-	for _, o := range opts {
-		if o == nil {
-			panic("cyberflextest: NewServer: nil Option")
-		}
-		if err := o(&cfg); err != nil {
-			panic("cyberflextest: NewServer: " + err.Error())
-		}
-	}
+	fakeapi.Configure("cyberflextest", &cfg, opts)
 	if !cfg.anyCredOpt {
 		for _, o := range []Option{
 			WithHTTPSignature(DefaultMerchantID, DefaultKeyID, DefaultSharedSecret),
@@ -98,12 +69,13 @@ func NewServer(opts ...Option) *Server {
 	}
 	auth := cfg.creds
 	auth.host, auth.skew, auth.legacy, auth.now = cfg.host, cfg.skew, cfg.legacy, cfg.now
+	auth.replays, auth.replaySignatures = newReplays(maxRemembered), cfg.replaySignatures
 
 	validator, err := fakeapi.NewValidator("cyberflex.yaml", "")
 	if err != nil {
 		panic("cyberflextest: NewServer: " + err.Error())
 	}
-	s := &Server{validator: validator, auth: &auth, now: cfg.now}
+	s := &Server{validator: validator, auth: &auth, now: cfg.now, faults: fakeapi.NewFaults(operations)}
 	s.keys.rotate()
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = "http://" + s.srv.Listener.Addr().String() // what Start sets; known before any request
@@ -112,26 +84,12 @@ func NewServer(opts ...Option) *Server {
 }
 
 // HTTPServer returns the underlying httptest.Server, e.g. for its Client or to
-// CloseClientConnections.
+// CloseClientConnections. Do not change its Config.
 func (s *Server) HTTPServer() *httptest.Server { return s.srv }
 
 // Close shuts the server down, waiting for the requests in progress; an injected Delay ends
 // when its client gives up.
 func (s *Server) Close() { s.srv.Close() }
-
-// Inject queues f for the next f.Times calls of op (one when Times is zero), after any faults
-// already queued for op. Faults apply after routing and before authentication, so a faulted call
-// is answered by the fault whatever its credentials. Inject panics on an unknown Operation.
-func (s *Server) Inject(op Operation, f Fault) {
-	if !knownOperation(op) {
-		panic(fmt.Sprintf("cyberflextest: Inject: unknown operation %q", op))
-	}
-	s.faults.Inject(string(op), f)
-}
-
-// Calls returns how many requests of op the server has received, whatever their outcome:
-// faulted, refused for their credentials or body, or answered.
-func (s *Server) Calls(op Operation) int { return s.faults.Calls(string(op)) }
 
 // RotateKey makes a new RSA-2048 key, under a new kid, sign the capture contexts issued from now
 // on. The previous keys stay published at GET /flex/v2/public-keys/{kid}, so tokens signed
@@ -144,12 +102,12 @@ func (s *Server) PublicKey() (kid string, key *rsa.PublicKey) {
 	return kid, &priv.PublicKey
 }
 
-// CaptureContext issues a capture context directly, without a request, as POST
+// IssueCaptureContext issues a capture context directly, without a request, as POST
 // /flex/v2/sessions would for a request listing the dotted field paths required and optional
 // (e.g. "paymentInformation.card.number"), kept in the order given. It is signed with the
 // current key and its iat is the server's clock. Use it to test code that receives capture
 // contexts rather than requesting them; with WithClock, to make one that has expired.
-func (s *Server) CaptureContext(required, optional []string) (string, error) {
+func (s *Server) IssueCaptureContext(required, optional []string) (string, error) {
 	return s.mint(slices.Clone(required), slices.Clone(optional))
 }
 
@@ -192,7 +150,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if f, ok := s.faults.Next(string(op)); ok && fakeapi.Apply(w, r, f, errorBody) {
 		return
 	}
-	// CyberSource serves the verification keys without authentication (NOTES §3).
+	// CyberSource serves the verification keys without authentication:
+	// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/microform-integ-v2/microform-integ-getting-started-v2/validate-capture-context-microv2.html
 	if op != OpGetPublicKey {
 		if err := s.auth.authenticate(r, route.Body); err != nil {
 			writeAuthFailure(w, err)
@@ -263,7 +222,8 @@ func (s *Server) refuseUnrouted(w http.ResponseWriter, r *http.Request, err erro
 	}
 }
 
-// authFailure is the gateway's 401 body (NOTES §2; api/cyberflex.yaml AuthenticationFailure).
+// authFailure is the gateway's 401 body (api/cyberflex.yaml AuthenticationFailure; seen in
+// https://community.developer.cybersource.com/t5/cybersource-APIs/HTTP-Signature-Authentication-Failed/td-p/84299).
 type authFailure struct {
 	Response struct {
 		Rmsg string `json:"rmsg"`
@@ -366,13 +326,4 @@ func nonNilDetails(d []errorDetail) []errorDetail {
 		return []errorDetail{}
 	}
 	return d
-}
-
-func knownOperation(op Operation) bool {
-	for _, known := range operations {
-		if op == known {
-			return true
-		}
-	}
-	return false
 }

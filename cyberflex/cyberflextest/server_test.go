@@ -194,6 +194,23 @@ func TestFaultTimes(t *testing.T) {
 	}
 }
 
+// TestResetFaults: ResetFaults drops the queued faults; the call counts stay.
+func TestResetFaults(t *testing.T) {
+	csrv := newServer(t)
+	csrv.Inject(cyberflextest.OpGenerateCaptureContext, cyberflextest.Fault{Status: http.StatusInternalServerError, Times: 3})
+	c := newClient(t, csrv, cyberflex.WithJWT(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret))
+	if _, err := c.GenerateCaptureContext(context.Background(), cardRequest()); err == nil {
+		t.Fatal("call 1 succeeded, want the injected 500")
+	}
+	csrv.ResetFaults()
+	if _, err := c.GenerateCaptureContext(context.Background(), cardRequest()); err != nil {
+		t.Fatalf("after ResetFaults: %v", err)
+	}
+	if n := csrv.Calls(cyberflextest.OpGenerateCaptureContext); n != 2 {
+		t.Errorf("Calls = %d, want 2", n)
+	}
+}
+
 // TestFaultRetriedAndResigned: a 503 the client retries; the retry is signed afresh and
 // accepted.
 func TestFaultRetriedAndResigned(t *testing.T) {
@@ -274,7 +291,7 @@ func TestFaultBodies(t *testing.T) {
 // succeeds once the fault is over.
 func TestFaultPublicKey(t *testing.T) {
 	csrv := newServer(t)
-	token, err := csrv.CaptureContext([]string{"paymentInformation.card.number"}, nil)
+	token, err := csrv.IssueCaptureContext([]string{"paymentInformation.card.number"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

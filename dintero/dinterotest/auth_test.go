@@ -3,6 +3,7 @@ package dinterotest_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -256,4 +257,26 @@ func TestOptionsPanicOnBadValues(t *testing.T) {
 	// The same account twice is fine.
 	srv := dinterotest.NewServer(dinterotest.WithAccountID(account), dinterotest.WithClientCredentials(account, "a", "b"))
 	srv.Close()
+}
+
+// TestServerPrintsNoSecret: no fmt verb shows a secret of the server.
+func TestServerPrintsNoSecret(t *testing.T) {
+	const (
+		clientSecret = "client-secret-of-the-print-test"
+		apiKey       = "api-key-of-the-print-test"
+		signing      = "callback-secret-of-the-print-test"
+	)
+	srv := dinterotest.NewServer(dinterotest.WithClientCredentials(account, "print-client", clientSecret),
+		dinterotest.WithAPIKey(apiKey), dinterotest.WithCallbackSecret(signing))
+	defer srv.Close()
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		out := fmt.Sprintf(verb, srv)
+		for _, s := range []string{clientSecret, apiKey, signing, fmt.Sprintf("%x", clientSecret), fmt.Sprintf("%x", apiKey)} {
+			assert.NotContains(t, out, s, "%s prints a secret", verb)
+		}
+	}
+	got := srv.String()
+	for _, want := range []string{srv.URL, account, "client print-client", "API key", "callbacks: signed"} {
+		assert.Contains(t, got, want)
+	}
 }

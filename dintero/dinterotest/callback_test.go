@@ -176,3 +176,34 @@ func TestSendCallbackOverTLS(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
 }
+
+// TestSignCallback checks SignCallback against a signature computed independently of this
+// module:
+// printf '%s' $'1714979289\nT12345678\nGET\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb' | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
+func TestSignCallback(t *testing.T) {
+	const (
+		target = "https://merchant.example.com:8443/dintero/callback" +
+			"?transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb" +
+			"&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH" +
+			"&merchant_reference=order+42" +
+			"&time=2024-05-06T07:08:09.123Z"
+		want = "t=1714979289,v0-hmac-sha256=f1eb221905c22c9ade18bb4a4518983782ffd652f00bc589dbb4eeef4b2f8e24"
+	)
+	signedAt := time.Unix(1714979289, 0)
+
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	assert.Equal(t, want, dinterotest.SignCallback("s3cr3t-signing-key", "T12345678", r, signedAt.Add(999*time.Millisecond)),
+		"the time is truncated to seconds")
+
+	// An outgoing client request (r.Host set by http.NewRequest) signs the same way.
+	c, err := http.NewRequest(http.MethodGet, target, nil)
+	require.NoError(t, err)
+	assert.Equal(t, want, dinterotest.SignCallback("s3cr3t-signing-key", "T12345678", c, signedAt))
+	c.Host = ""
+	assert.Equal(t, want, dinterotest.SignCallback("s3cr3t-signing-key", "T12345678", c, signedAt), "falls back to r.URL.Host")
+
+	// dintero.CallbackVerifier accepts what SignCallback signs.
+	v := dintero.CallbackVerifier{AccountID: "T12345678", Secret: "s3cr3t-signing-key", Now: func() time.Time { return signedAt }}
+	r.Header.Set(dintero.SignatureHeader, dinterotest.SignCallback("s3cr3t-signing-key", "T12345678", r, signedAt))
+	require.NoError(t, v.Verify(r))
+}

@@ -1,79 +1,11 @@
 package dinterotest
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"regexp"
-	"time"
 
-	"github.com/paysession/paysession-go/dintero"
 	"github.com/paysession/paysession-go/gen/dinteroapi"
-	"github.com/paysession/paysession-go/internal/fakeapi"
 )
-
-// Operation names an operation of the API, for Inject and Calls. The values are the operation
-// names of dintero.APIError.Operation.
-type Operation string
-
-// The operations the fake serves.
-const (
-	OpCreateSession             Operation = "CreateSession"
-	OpCreateSessionFromProfile  Operation = "CreateSessionFromProfile"
-	OpCreatePaymentTokenSession Operation = "CreatePaymentTokenSession"
-	OpGetSession                Operation = "GetSession"
-	OpUpdateSession             Operation = "UpdateSession"
-	OpCancelSession             Operation = "CancelSession"
-	OpListSessions              Operation = "ListSessions"
-	OpCreateAccessToken         Operation = "CreateAccessToken"
-)
-
-// operations maps the document's operationIds to the fake's operations.
-var operations = map[string]Operation{
-	"createSession":             OpCreateSession,
-	"createSessionFromProfile":  OpCreateSessionFromProfile,
-	"createPaymentTokenSession": OpCreatePaymentTokenSession,
-	"getSession":                OpGetSession,
-	"updateSession":             OpUpdateSession,
-	"cancelSession":             OpCancelSession,
-	"listSessions":              OpListSessions,
-	"createAccessToken":         OpCreateAccessToken,
-}
-
-// Fault is what the server does instead of (or before) answering one of the next calls of an
-// operation: answer Status (with Dintero's error body for it unless Body is set, and Header, e.g.
-// Retry-After), wait Delay (ending early when the client gives up), or Drop the connection.
-// Times is how many consecutive calls it affects (zero means one). Faults apply after routing
-// and before authentication, so a faulted call needs no valid credentials.
-type Fault = fakeapi.Fault
-
-// Inject queues f for the next f.Times calls of op, after any faults already queued for op. It
-// panics on an Operation that is not one of the Op constants.
-func (s *Server) Inject(op Operation, f Fault) {
-	if !knownOperation(op) {
-		panic(fmt.Sprintf("dinterotest: Inject: unknown operation %q", op))
-	}
-	s.faults.Inject(string(op), f)
-}
-
-// Calls returns how many requests for op the server has received since it started, faulted or
-// not, whether they were answered with success or an error (unknown paths and wrong methods are
-// not any operation's calls).
-func (s *Server) Calls(op Operation) int { return s.faults.Calls(string(op)) }
-
-// ResetFaults drops every queued fault. The call counts stay.
-func (s *Server) ResetFaults() { s.faults.Reset() }
-
-func knownOperation(op Operation) bool {
-	for _, o := range operations {
-		if o == op {
-			return true
-		}
-	}
-	return false
-}
 
 // sessionIDPattern is what dintero.Client accepts as a session id.
 var sessionIDPattern = regexp.MustCompile(`^[PT]\d{8}\.[A-Za-z0-9]{1,64}$`)
@@ -155,66 +87,4 @@ func (s *Server) CompletePayment(id string) (string, error) {
 		return "", fmt.Errorf("dinterotest: CompletePayment: %w", err)
 	}
 	return transactionID, nil
-}
-
-// CallbackRequest returns the request Dintero sends to the session's url.callback_url once it is
-// paid (CompletePayment): a GET of the callback URL with the query parameters transaction_id,
-// session_id (or sid, when the URL asks for it with sid_parameter_name=sid), merchant_reference
-// and time (RFC 3339) added to those already in it, signed in the Dintero-Signature header with
-// dintero.SignCallback, the WithCallbackSecret secret, the server's account id and the server's
-// clock. Hand it to your handler (e.g. with httptest.NewRecorder), or send it with SendCallback.
-//
-// It fails when the server has no WithCallbackSecret (Dintero only signs once a secret exists,
-// and an unsigned callback is not worth testing against), and when the session is unknown, has
-// no callback_url or is not paid.
-func (s *Server) CallbackRequest(sessionID string) (*http.Request, error) {
-	if s.cfg.callbackSecret == "" {
-		return nil, errors.New("dinterotest: CallbackRequest: the server has no callback secret; create it with WithCallbackSecret")
-	}
-	sess, ok := s.store.get(sessionID)
-	switch {
-	case !ok:
-		return nil, fmt.Errorf("dinterotest: CallbackRequest: no session with id %q", sessionID)
-	case sess.URL.CallbackURL == nil || *sess.URL.CallbackURL == "":
-		return nil, fmt.Errorf("dinterotest: CallbackRequest: session %q has no url.callback_url", sessionID)
-	case sess.TransactionID == nil:
-		return nil, fmt.Errorf("dinterotest: CallbackRequest: session %q is not paid; call CompletePayment first", sessionID)
-	}
-	u, err := url.Parse(*sess.URL.CallbackURL)
-	if err != nil || !u.IsAbs() {
-		return nil, fmt.Errorf("dinterotest: CallbackRequest: session %q: callback_url %q is not an absolute URL", sessionID, *sess.URL.CallbackURL)
-	}
-	now := s.now()
-	q := u.Query()
-	sid := "session_id"
-	if q.Get("sid_parameter_name") == "sid" {
-		sid = "sid"
-	}
-	q.Set("transaction_id", *sess.TransactionID)
-	q.Set(sid, sessionID)
-	q.Set("merchant_reference", sess.Order.MerchantReference)
-	q.Set("time", now.Format(time.RFC3339))
-	u.RawQuery = q.Encode()
-	req, err := http.NewRequest(http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("dinterotest: CallbackRequest: %w", err)
-	}
-	req.Header.Set("User-Agent", "Dintero (dinterotest)")
-	req.Header.Set(dintero.SignatureHeader, dintero.SignCallback(s.cfg.callbackSecret, s.cfg.accountID, req, now))
-	return req, nil
-}
-
-// SendCallback builds the callback with CallbackRequest and sends it with ctx, using the
-// WithCallbackClient client. Unlike Dintero it sends once and does not retry. The caller must
-// close the response body.
-func (s *Server) SendCallback(ctx context.Context, sessionID string) (*http.Response, error) {
-	req, err := s.CallbackRequest(sessionID)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := s.cfg.callbackClient.Do(req.WithContext(ctx))
-	if err != nil {
-		return nil, fmt.Errorf("dinterotest: SendCallback: %w", err)
-	}
-	return resp, nil
 }

@@ -1,6 +1,7 @@
 // Package fakeapi is the plumbing shared by the test fakes dintero/dinterotest and
 // cyberflex/cyberflextest: checking each request against the embedded OpenAPI document it
-// claims to follow, and the faults users can inject into the next calls of an operation.
+// claims to follow, the faults users can inject into the next calls of an operation and the
+// count of those calls, and applying the options of NewServer.
 //
 // Each fake keeps what is specific to its API (auth, state, error bodies); only what both
 // need, written once, lives here.
@@ -223,35 +224,48 @@ type Fault struct {
 	Times int
 }
 
-// Faults holds the faults injected per operation and counts the calls of each. The zero
-// value is ready to use and safe for concurrent use.
+// Faults holds the faults injected per operation and counts the calls of each, for the
+// operations given to NewFaults. It is safe for concurrent use.
 type Faults struct {
+	known map[string]bool
+
 	mu     sync.Mutex
 	queued map[string][]Fault
 	calls  map[string]int
 }
 
-// Inject queues f for the next f.Times calls of operation op, after any faults already queued.
-func (q *Faults) Inject(op string, f Fault) {
+// NewFaults returns the Faults of a fake whose operations, by operationId of its OpenAPI
+// document, are those of the map. Faults are injected and calls counted by the map's values, the
+// names the fake gives the operations.
+func NewFaults[O ~string](operations map[string]O) *Faults {
+	known := make(map[string]bool, len(operations))
+	for _, op := range operations {
+		known[string(op)] = true
+	}
+	return &Faults{known: known, queued: map[string][]Fault{}, calls: map[string]int{}}
+}
+
+// Inject queues f for the next f.Times calls of operation op (one when Times is zero or
+// negative), after any faults already queued for op. It refuses an operation the fake does not
+// serve.
+func (q *Faults) Inject(op string, f Fault) error {
+	if !q.known[op] {
+		return fmt.Errorf("unknown operation %q", op)
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.queued == nil {
-		q.queued = map[string][]Fault{}
-	}
 	n := max(f.Times, 1)
 	f.Times = 1
 	for range n {
 		q.queued[op] = append(q.queued[op], f)
 	}
+	return nil
 }
 
 // Next counts a call of op and returns the fault it must suffer, if any.
 func (q *Faults) Next(op string) (Fault, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.calls == nil {
-		q.calls = map[string]int{}
-	}
 	q.calls[op]++
 	list := q.queued[op]
 	if len(list) == 0 {
@@ -269,11 +283,25 @@ func (q *Faults) Calls(op string) int {
 	return q.calls[op]
 }
 
-// Reset drops every queued fault.
+// Reset drops every queued fault. The call counts stay.
 func (q *Faults) Reset() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.queued = nil
+	clear(q.queued)
+}
+
+// Configure applies opts to c in order, as the fakes' NewServer does. A nil option, or one that
+// returns an error, panics with "<pkg>: NewServer: <reason>": a bad option is a mistake in the
+// test itself, as an address httptest.NewServer cannot listen on is (it panics too).
+func Configure[C any, O ~func(*C) error](pkg string, c *C, opts []O) {
+	for _, opt := range opts {
+		if opt == nil {
+			panic(pkg + ": NewServer: nil Option")
+		}
+		if err := opt(c); err != nil {
+			panic(pkg + ": NewServer: " + err.Error())
+		}
+	}
 }
 
 // Apply carries out f on w. It reports whether the request is finished (answered, dropped,

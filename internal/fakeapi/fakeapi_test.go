@@ -97,10 +97,10 @@ func TestNewValidatorUnknownFile(t *testing.T) {
 }
 
 func TestFaultsQueuePerOperation(t *testing.T) {
-	var q Faults
-	q.Inject("Get", Fault{Status: 503, Times: 2})
-	q.Inject("Get", Fault{Status: 429})
-	q.Inject("Create", Fault{Drop: true})
+	q := NewFaults(map[string]string{"getThing": "Get", "createThing": "Create"})
+	require.NoError(t, q.Inject("Get", Fault{Status: 503, Times: 2}))
+	require.NoError(t, q.Inject("Get", Fault{Status: 429}))
+	require.NoError(t, q.Inject("Create", Fault{Drop: true}))
 
 	var got []int
 	for range 5 {
@@ -119,6 +119,36 @@ func TestFaultsQueuePerOperation(t *testing.T) {
 	_, ok := q.Next("Create")
 	assert.False(t, ok, "Reset drops queued faults")
 	assert.Equal(t, 1, q.Calls("Create"), "calls still counted")
+	require.NoError(t, q.Inject("Create", Fault{Status: 500}))
+	f, ok := q.Next("Create")
+	assert.True(t, ok && f.Status == 500, "faults can be injected again after Reset")
+}
+
+func TestFaultsRefuseUnknownOperations(t *testing.T) {
+	q := NewFaults(map[string]string{"getThing": "Get"})
+	err := q.Inject("get", Fault{Status: 503})
+	require.EqualError(t, err, `unknown operation "get"`)
+	_, ok := q.Next("get")
+	assert.False(t, ok, "nothing was queued")
+	assert.Equal(t, 0, q.Calls("Get"))
+}
+
+func TestConfigure(t *testing.T) {
+	type config struct{ n int }
+	type option func(*config) error
+	add := func(n int) option { return func(c *config) error { c.n += n; return nil } }
+	bad := option(func(*config) error { return errors.New("WithX: -1 is negative") })
+
+	var c config
+	Configure("faketest", &c, []option{add(1), add(2)})
+	assert.Equal(t, 3, c.n, "options apply in order")
+
+	assert.PanicsWithValue(t, "faketest: NewServer: WithX: -1 is negative", func() {
+		Configure("faketest", &c, []option{add(1), bad})
+	})
+	assert.PanicsWithValue(t, "faketest: NewServer: nil Option", func() {
+		Configure("faketest", &c, []option{nil})
+	})
 }
 
 func jsonError(status int) (string, []byte) {
