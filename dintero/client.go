@@ -129,6 +129,9 @@ func (c *Client) prepare(req *http.Request) {
 // The create calls may not: the API has no idempotency key, so a repeated create can make a second
 // session. They are retried only when the connection could not even be opened.
 func (c *Client) call(ctx context.Context, op string, idempotent bool, build func() (*http.Request, error), out any, raw *[]byte) error {
+	if ctx == nil {
+		return invalid("%s: nil context", op)
+	}
 	classify := retry.NotSent
 	if idempotent {
 		classify = retry.Idempotent
