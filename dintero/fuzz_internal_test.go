@@ -13,6 +13,7 @@ import (
 
 	"github.com/paysession/paysession-go/gen/dinteroapi"
 	"github.com/paysession/paysession-go/internal/httpx"
+	"github.com/paysession/paysession-go/internal/redact"
 )
 
 // fuzzCredential is a credential the fuzzed answers may echo; it must never reach an error.
@@ -107,7 +108,7 @@ func FuzzDecodeResponse(f *testing.F) {
 			if len(apiErr.Body) > httpx.MaxBodySize {
 				t.Fatalf("APIError.Body is %d bytes, over the %d limit", len(apiErr.Body), httpx.MaxBodySize)
 			}
-			if want := bytes.ReplaceAll(read, []byte(fuzzCredential), []byte("[redacted]")); !bytes.Equal(apiErr.Body, want) {
+			if want := redact.Scrub(read, fuzzCredential); !bytes.Equal(apiErr.Body, want) {
 				t.Fatalf("APIError.Body is not the body as read (%d bytes, want %d)", len(apiErr.Body), len(want))
 			}
 			for _, s := range []string{apiErr.Code, apiErr.Message, apiErr.RequestID, string(apiErr.Body)} {

@@ -1,12 +1,9 @@
-// Package redact keeps secrets out of fmt output and out of what answers echo back (Scrub). The dintero and cyberflex clients store every
-// credential they are given as a Secret, so printing a client, an option or a config struct with
-// %v, %+v, %#v or %s never shows one.
+// Package redact keeps secrets out of fmt output, and out of what answers echo back (Scrubber).
+// The dintero and cyberflex clients store every credential they are given as a Secret, so
+// printing a client, an option or a config struct with %v, %+v, %#v or %s never shows one.
 package redact
 
-import (
-	"bytes"
-	"fmt"
-)
+import "fmt"
 
 // Placeholder is what a Secret prints as.
 const Placeholder = "[redacted]"
@@ -42,21 +39,4 @@ func Format(f fmt.State, verb rune, str, goStr string) {
 	default:
 		fmt.Fprint(f, str)
 	}
-}
-
-// MinScrubbed is the length below which Scrub leaves a value alone: no real credential is that
-// short, and replacing a short string everywhere would mangle ordinary text.
-const MinScrubbed = 8
-
-// Scrub replaces every occurrence in b of each secret (of at least MinScrubbed bytes) with
-// Placeholder. The clients use it on what an answer puts into an error (body, headers), so that a
-// server or proxy echoing the request cannot make an error or a log line show a credential. b is
-// returned unchanged, without copying, when it holds none of them.
-func Scrub(b []byte, secrets ...string) []byte {
-	for _, s := range secrets {
-		if len(s) >= MinScrubbed && bytes.Contains(b, []byte(s)) {
-			b = bytes.ReplaceAll(b, []byte(s), []byte(Placeholder))
-		}
-	}
-	return b
 }
