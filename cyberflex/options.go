@@ -104,7 +104,7 @@ func WithHTTPSignature(merchantID, keyID, sharedSecretBase64 string) Option {
 			return err
 		}
 		c.authKinds = append(c.authKinds, "WithHTTPSignature")
-		c.auth = credentials{mode: authHTTPSignature, merchantID: merchantID, keyID: keyID, secret: redact.Secret(sharedSecretBase64)}
+		c.auth = credentials{mode: authHTTPSignature, merchantID: merchantID, keyID: keyID, secret: redact.NewSecret(sharedSecretBase64)}
 		return nil
 	}
 }
@@ -123,7 +123,7 @@ func WithJWT(merchantID, keyID, sharedSecretBase64 string) Option {
 			return err
 		}
 		c.authKinds = append(c.authKinds, "WithJWT")
-		c.auth = credentials{mode: authJWT, merchantID: merchantID, keyID: keyID, secret: redact.Secret(sharedSecretBase64)}
+		c.auth = credentials{mode: authJWT, merchantID: merchantID, keyID: keyID, secret: redact.NewSecret(sharedSecretBase64)}
 		return nil
 	}
 }
@@ -163,7 +163,7 @@ func WithBearerToken(token string) Option {
 			return fmt.Errorf("%w: bearer token contains a control character", ErrInvalidInput)
 		}
 		c.authKinds = append(c.authKinds, "WithBearerToken")
-		c.auth = credentials{mode: authBearer, token: redact.Secret(token)}
+		c.auth = credentials{mode: authBearer, token: redact.NewSecret(token)}
 		return nil
 	}
 }

@@ -70,7 +70,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	if cfg.clientID != "" {
 		c.tokens = &tokenSource{fetch: c.fetchToken}
-		c.basic = redact.Secret(base64.StdEncoding.EncodeToString([]byte(cfg.clientID + ":" + cfg.clientSecret.Reveal())))
+		c.basic = redact.NewSecret(base64.StdEncoding.EncodeToString([]byte(cfg.clientID + ":" + cfg.clientSecret.Reveal())))
 	}
 	return c, nil
 }
@@ -209,7 +209,7 @@ func (c *Client) authorize(ctx context.Context, req *http.Request) (string, erro
 		}
 		req.Header.Set("Authorization", "Bearer "+tok)
 		return tok, nil
-	case c.cfg.accessToken != "":
+	case !c.cfg.accessToken.IsZero():
 		req.Header.Set("Authorization", "Bearer "+c.cfg.accessToken.Reveal())
 		return c.cfg.accessToken.Reveal(), nil
 	default:

@@ -64,7 +64,7 @@ func WithClientCredentials(accountID, clientID, clientSecret string) Option {
 			return invalid("client credentials: client id and client secret must not be empty")
 		}
 		c.authKinds = append(c.authKinds, "WithClientCredentials")
-		c.accountID, c.clientID, c.clientSecret = accountID, clientID, redact.Secret(clientSecret)
+		c.accountID, c.clientID, c.clientSecret = accountID, clientID, redact.NewSecret(clientSecret)
 		return nil
 	}
 }
@@ -78,7 +78,7 @@ func WithAccessToken(token string) Option {
 			return invalid("access token must not be empty")
 		}
 		c.authKinds = append(c.authKinds, "WithAccessToken")
-		c.accessToken = redact.Secret(token)
+		c.accessToken = redact.NewSecret(token)
 		return nil
 	}
 }
@@ -91,7 +91,7 @@ func WithAPIKey(key string) Option {
 			return invalid("API key must not be empty")
 		}
 		c.authKinds = append(c.authKinds, "WithAPIKey")
-		c.apiKey = redact.Secret(key)
+		c.apiKey = redact.NewSecret(key)
 		return nil
 	}
 }

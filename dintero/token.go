@@ -18,6 +18,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/paysession/paysession-go/internal/redact"
 )
 
 // maxTokenRefreshMargin caps how long before expiry a token is replaced; see refreshMargin.
@@ -31,10 +33,10 @@ const defaultTokenFetchTimeout = 30 * time.Second
 // errEmptyAccessToken is returned when fetch reports success but returns no token.
 var errEmptyAccessToken = errors.New("empty access token")
 
-// accessToken is a cached token. value is a bearer credential: never log it or put it in an
-// error message.
+// accessToken is a cached token. value is a bearer credential, held as a redact.Secret so that
+// printing the client (fmt on an unexported field, go-spew) never shows it.
 type accessToken struct {
-	value string
+	value redact.Secret
 	// expiresAt is when the server says the token expires: the time the fetch STARTED plus
 	// expires_in. Using the start time errs on the safe side by the request's latency, since
 	// the server starts counting somewhere between our send and its response.
@@ -66,7 +68,7 @@ type tokenSource struct {
 // tokenFlight is one fetch that any number of callers wait for.
 type tokenFlight struct {
 	done  chan struct{} // closed when value/err are set
-	value string
+	value redact.Secret
 	err   error
 }
 
@@ -100,7 +102,7 @@ func (s *tokenSource) Token(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	if c := s.cached; c != nil && s.clock().Before(c.refreshAt) {
 		s.mu.Unlock()
-		return c.value, nil
+		return c.value.Reveal(), nil
 	}
 	f := s.flight
 	if f == nil {
@@ -121,7 +123,7 @@ func (s *tokenSource) Token(ctx context.Context) (string, error) {
 		if f.err != nil {
 			return "", f.err
 		}
-		return f.value, nil
+		return f.value.Reveal(), nil
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
@@ -149,11 +151,11 @@ func (s *tokenSource) run(ctx context.Context, f *tokenFlight) {
 		// package never adds the token (there is none) or the credentials.
 		f.err = fmt.Errorf("fetching access token: %w", err)
 	} else {
-		f.value = value
+		f.value = redact.NewSecret(value)
 		if expiresIn > 0 {
 			expiresAt := start.Add(expiresIn)
 			s.cached = &accessToken{
-				value:     value,
+				value:     f.value,
 				expiresAt: expiresAt,
 				refreshAt: expiresAt.Add(-refreshMargin(expiresIn)),
 			}
@@ -172,7 +174,7 @@ func (s *tokenSource) run(ctx context.Context, f *tokenFlight) {
 func (s *tokenSource) Invalidate(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cached != nil && s.cached.value == token {
+	if s.cached != nil && s.cached.value.Reveal() == token {
 		s.cached = nil
 	}
 }
