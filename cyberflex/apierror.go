@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // headerCorrelationID is the response header carrying CyberSource's id for
@@ -72,7 +74,7 @@ func (e *APIError) Error() string {
 			b.WriteString(": " + oneLine(e.Message, 200))
 		}
 	case len(bytes.TrimSpace(e.Body)) > 0:
-		fmt.Fprintf(&b, ": unexpected body %q", oneLine(string(e.Body), 120))
+		fmt.Fprintf(&b, ": unexpected body %q", untrusted.LineBytes(e.Body, 120))
 	default:
 		b.WriteString(": empty body")
 	}
@@ -82,23 +84,9 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// oneLine collapses whitespace and control characters to single spaces and
-// cuts s to at most n bytes (at a rune boundary), marking the cut.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return r == ' ' || r == '\t' || r == '\n' || r == '\r' || r < 0x20 || r == 0x7f
-	}), " ")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+// oneLine is untrusted.Line: one short clean line of what the server sent, for an error
+// message.
+func oneLine(s string, n int) string { return untrusted.Line(s, n) }
 
 // newAPIError builds the APIError for a non-2xx response whose body has
 // already been read.

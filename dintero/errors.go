@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // ErrInvalidInput is wrapped by every error the client returns for input it refuses before
@@ -73,19 +74,13 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// excerpt returns at most n bytes of s on one line of valid UTF-8, cut at a character boundary
-// and marked.
+// excerpt is untrusted.Line (LineBytes for a body): one short clean line of what the server
+// sent, for an error message.
 func excerpt[T string | []byte](s T, n int) string {
-	line := strings.Join(strings.Fields(strings.ToValidUTF8(string(s), "\uFFFD")), " ")
-	if len(line) <= n {
-		return line
+	if b, ok := any(s).([]byte); ok {
+		return untrusted.LineBytes(b, n)
 	}
-	// Back up to the start of the character that straddles the cut (at most UTFMax-1 bytes:
-	// bytes that are not valid UTF-8 are cut anywhere).
-	for i := 1; i < utf8.UTFMax && n > 0 && !utf8.RuneStart(line[n]); i++ {
-		n--
-	}
-	return line[:n] + "…"
+	return untrusted.Line(string(s), n)
 }
 
 // errorBody is the documented error shape.
