@@ -12,6 +12,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/davecgh/go-spew/spew"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -114,6 +115,16 @@ func TestScrubberLongestFirst(t *testing.T) {
 	assert.Equal(t, "<[redacted]-and-less>", s.String("<abcdefgh-and-less>"))
 }
 
+// TestScrubberRawDump: printing a Scrubber, even raw, shows none of its credentials.
+func TestScrubberRawDump(t *testing.T) {
+	type holder struct{ s Scrubber }
+	h := holder{NewScrubber("tok-12345678-secret")}
+	raw := spew.ConfigState{DisableMethods: true, DisablePointerMethods: true}
+	for _, out := range []string{fmt.Sprintf("%v %+v %#v", h, h, h), raw.Sdump(h), raw.Sdump(&h)} {
+		assert.NotContains(t, out, "12345678")
+	}
+}
+
 func TestScrubberZero(t *testing.T) {
 	var s Scrubber
 	b := []byte("anything")
@@ -187,6 +198,7 @@ func TestScrubberTruncated(t *testing.T) {
 		{"nothing a credential could start with", `{"error":"bad request"}`, `{"error":"bad request"}`},
 		{"ends in a byte no credential starts with", `{"error":"bad request`, `{"error":"bad request`},
 		{"ends in a byte a credential starts with", `an error: s`, `an error: `},
+		{"nothing but starts of escapes", `%%%&&\\&#`, ``},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			assert.Equal(t, tt.want, string(s.Truncated([]byte(tt.in))))
@@ -286,6 +298,16 @@ func FuzzScrubber(f *testing.F) {
 	f.Add("open sesame 42", "%", "&", 3)
 	f.Add("50%off%25ok&amp;", "&#", `\`, 9)
 	f.Fuzz(func(t *testing.T, secret, prefix, suffix string, cut int) {
+		// Any secret and text: no panic, and the three entry points agree.
+		sc := NewScrubber(secret, prefix)
+		text := prefix + secret + suffix
+		if got, want := sc.String(text), string(sc.Bytes([]byte(text))); got != want {
+			t.Fatalf("String and Bytes differ on %q: %q, %q", text, got, want)
+		}
+		if tr := string(sc.Truncated([]byte(text))); !strings.HasPrefix(sc.String(text), tr) {
+			t.Fatalf("Truncated(%q) = %q is not a prefix of the scrubbed text", text, tr)
+		}
+
 		if len(secret) < MinScrubbed || strings.ContainsAny(secret, "[]") {
 			// Short secrets have the token rule (TestScrubberShortSecrets); a secret holding
 			// a bracket can overlap the placeholder "[redacted]" put next to it.
