@@ -44,9 +44,10 @@ const (
 // Other forms of a credential, its base64 or a Basic credential built from it, are
 // credentials of their own: pass them to NewScrubber too.
 //
-// Scrubbing costs O(len(text) × number of credentials) at worst; a byte at which no encoding
-// of any credential can start is skipped by a table lookup, and text holding no credential is
-// returned without allocating. The zero Scrubber scrubs nothing. A Scrubber is safe for
+// Scrubbing costs O(len(text) × total length of the credentials) at worst, and far less in
+// practice: a byte at which no encoding of any credential can start is skipped by a table
+// lookup, most others fail on their first or second character, and text holding no credential
+// is returned without allocating. The zero Scrubber scrubs nothing. A Scrubber is safe for
 // concurrent use; it keeps its credentials behind a func, so that no printer shows them.
 type Scrubber struct {
 	load func() *scrubSet
