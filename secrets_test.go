@@ -350,7 +350,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	t.Run("cyberflex", func(t *testing.T) { received = append(received, secCyberflex(t, rec, logger, pfx)...) })
 
 	rec.add("logs", logs.String())
-	require.Contains(t, logs.String(), `level=DEBUG msg="dintero: response"`, "debug logging was on (text)")
+	require.Contains(t, logs.String(), `level=DEBUG msg="dintero: request"`, "debug logging was on (text)")
 	require.Contains(t, logs.String(), `"level":"DEBUG","msg":"cyberflex: request"`, "debug logging was on (JSON)")
 	require.Greater(t, rec.errors, 200, "the error paths were driven")
 	require.Greater(t, len(received), 20, "the hostile servers were sent credentials")

@@ -114,7 +114,7 @@ func New(opts ...Option) (*Client, error) {
 		RequestTimeout: cfg.requestTimeout,
 		Logger:         cfg.logger,
 		Prepare:        c.prepare,
-		Secrets:        []string{cfg.auth.secret.Reveal(), cfg.auth.token.Reveal()},
+		Secrets:        func() []string { return []string{cfg.auth.secret.Reveal(), cfg.auth.token.Reveal()} },
 		NewAPIError:    newAPIError,
 		Now:            cfg.now,
 	}

@@ -175,7 +175,7 @@ func (s JWTSigner) key() (jose.SigningKey, string, error) {
 		if s.P12.key == nil || s.P12.keyID == "" {
 			return jose.SigningKey{}, "", fmt.Errorf("%w: JWTSigner.P12 was not created by LoadP12", ErrInvalidInput)
 		}
-		return jose.SigningKey{Algorithm: jose.RS256, Key: s.P12.key}, s.P12.keyID, nil
+		return jose.SigningKey{Algorithm: jose.RS256, Key: s.P12.key()}, s.P12.keyID, nil
 	default:
 		if err := checkHeaderValue("JWTSigner.KeyID", s.KeyID); err != nil {
 			return jose.SigningKey{}, "", err
@@ -213,7 +213,10 @@ func (s JWTSigner) Format(f fmt.State, verb rune) {
 // authentication. Create it with LoadP12. Formatting a P12Key never prints the
 // private key.
 type P12Key struct {
-	key   *rsa.PrivateKey
+	// key returns the private key. A func, not a *rsa.PrivateKey field: printers that dump
+	// fields without calling Format (fmt on an unexported field, go-spew with DisableMethods)
+	// would print D and the primes; a func prints as an address.
+	key   func() *rsa.PrivateKey
 	cert  *x509.Certificate
 	keyID string
 }
@@ -258,7 +261,7 @@ func LoadP12(data []byte, password string) (*P12Key, error) {
 	if hasCtl(kid) || len(kid) > 256 {
 		return nil, fmt.Errorf("%w: LoadP12: certificate subject serialNumber is not usable as a kid", ErrInvalidInput)
 	}
-	return &P12Key{key: rsaKey, cert: cert, keyID: kid}, nil
+	return &P12Key{key: func() *rsa.PrivateKey { return rsaKey }, cert: cert, keyID: kid}, nil
 }
 
 // certKeyID returns the subject serialNumber attribute (OID 2.5.4.5) — not

@@ -240,12 +240,12 @@ func TestJWTSignerRedaction(t *testing.T) {
 	// appear in any representation.
 	k := testP12Key(t)
 	s = JWTSigner{MerchantID: testMerchantID, P12: k}
-	n := k.key.N.String()
-	d := k.key.D.String()
+	n := k.key().N.String()
+	d := k.key().D.String()
 	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%x", "%d"} {
 		for _, v := range []any{s, &s, k, *k} {
 			got := fmt.Sprintf(format, v)
-			assertNoSecret(t, got, d, n[:20], fmt.Sprintf("%x", k.key.D)[:20])
+			assertNoSecret(t, got, d, n[:20], fmt.Sprintf("%x", k.key().D)[:20])
 			if !strings.Contains(got, "[redacted]") {
 				t.Errorf("Sprintf(%q, %T) = %q, want [redacted]", format, v, got)
 			}

@@ -77,13 +77,14 @@ func New(opts ...Option) (*Client, error) {
 		RequestTimeout: cfg.requestTimeout,
 		Logger:         log,
 		Prepare:        c.prepare,
-		Secrets: []string{cfg.clientSecret.Reveal(), cfg.accessToken.Reveal(), cfg.apiKey.Reveal(),
-			c.basic.Reveal()},
+		Secrets: func() []string {
+			return []string{cfg.clientSecret.Reveal(), cfg.accessToken.Reveal(), cfg.apiKey.Reveal(), c.basic.Reveal()}
+		},
 		NewAPIError: newAPIError,
 	}
 	if c.tokens != nil {
 		// A panic value from the token fetch may quote the request (and so a credential).
-		c.tokens.scrub = redact.NewScrubber(c.api.Secrets...).Bytes
+		c.tokens.scrub = func(b []byte) []byte { return redact.NewScrubber(c.api.Secrets()...).Bytes(b) }
 	}
 	return c, nil
 }

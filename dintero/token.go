@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/paysession/paysession-go/internal/redact"
 )
 
 // Bounds of the lifetime the cache gives a token; see tokenLifetime.
@@ -59,10 +61,10 @@ var errEmptyAccessToken = errors.New("empty access token")
 // example in the user's http.RoundTripper), or ended its goroutine with runtime.Goexit.
 var errTokenFetchPanicked = errors.New("access token fetch panicked")
 
-// accessToken is a cached token. value is a bearer credential: never log it or put it in an
-// error message.
+// accessToken is a cached token. value is a bearer credential, held as a redact.Secret so that
+// no printer shows it; never log it or put it in an error message.
 type accessToken struct {
-	value string
+	value redact.Secret
 	// expiresAt is when the server says the token expires: the time the fetch STARTED plus
 	// its lifetime. Using the start time errs on the safe side by the request's latency, since
 	// the server starts counting somewhere between our send and its response.
@@ -98,7 +100,7 @@ type tokenSource struct {
 // tokenFlight is one fetch that any number of callers wait for.
 type tokenFlight struct {
 	done  chan struct{} // closed when value/err are set
-	value string
+	value redact.Secret
 	err   error
 }
 
@@ -183,7 +185,7 @@ func (s *tokenSource) Token(ctx context.Context) (string, error) {
 				s.start(ctx)
 			}
 			s.mu.Unlock()
-			return c.value, nil
+			return c.value.Reveal(), nil
 		}
 		s.cached = nil
 	}
@@ -202,7 +204,7 @@ func (s *tokenSource) Token(ctx context.Context) (string, error) {
 		if f.err != nil {
 			return "", f.err
 		}
-		return f.value, nil
+		return f.value.Reveal(), nil
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
@@ -264,12 +266,12 @@ func (s *tokenSource) publish(f *tokenFlight, start time.Time, value string, exp
 			s.refreshPause = s.clock().Add(tokenRefreshRetryInterval)
 		}
 	} else {
-		f.value = value
+		f.value = redact.NewSecret(value)
 		if current {
 			lifetime := clampTokenLifetime(expiresIn)
 			expiresAt := start.Add(lifetime)
 			s.cached = &accessToken{
-				value:     value,
+				value:     f.value,
 				expiresAt: expiresAt,
 				refreshAt: expiresAt.Add(-refreshMargin(lifetime)),
 			}
@@ -305,7 +307,7 @@ func (s *tokenSource) panicError(r any) error {
 func (s *tokenSource) Invalidate(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cached != nil && s.cached.value == token {
+	if s.cached != nil && s.cached.value.Reveal() == token {
 		s.cached = nil
 		// A flight can only be running here as a background refresh, which nobody waits for
 		// while a token is cached: detaching it leaves no caller stranded.

@@ -53,9 +53,10 @@ type Client struct {
 	// Prepare sets what every request of the client carries (User-Agent, Accept, Host, the
 	// client's own identification headers), before Call.Authorize.
 	Prepare func(req *http.Request)
-	// Secrets are the configured credentials, and values derived from them, that an answer must
-	// never echo into an error or a log line.
-	Secrets []string
+	// Secrets returns the configured credentials, and values derived from them, that an answer
+	// must never echo into an error or a log line. A function, not a slice, so that no printer
+	// that dumps the client's fields (go-spew in a test diff) can show them.
+	Secrets func() []string
 	// NewAPIError turns a non-2xx answer, already scrubbed, into the wrapper's error type.
 	NewAPIError func(op string, r *Response) error
 	// Now is the clock for Retry-After dates; nil means time.Now.
@@ -95,14 +96,14 @@ type Response struct {
 	truncated    bool   // Body is the first httpx.MaxBodySize bytes of a longer body
 	readErr      error  // why Body is incomplete, if it is
 	method, path string // of the request, for the log
-	scrub        redact.Scrubber
+	scrub        func() redact.Scrubber
 }
 
 // Describe is what an error says of an answer it could not use: its status, size and
 // Content-Type, the latter cut to one short line and scrubbed of credentials.
 func (r *Response) Describe() string {
 	return fmt.Sprintf("HTTP %d answer (%d bytes, Content-Type %q)", r.StatusCode, len(r.Body),
-		untrusted.Line(r.scrub.String(r.Header.Get("Content-Type")), 80))
+		untrusted.Line(r.scrub().String(r.Header.Get("Content-Type")), 80))
 }
 
 // Do runs call under the client's retry policy and returns the 2xx answer. A non-2xx answer is
@@ -173,9 +174,9 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		return nil, &Error{Service: c.Service, Op: call.Op, Text: c.errorText(err, sent), Err: err}
 	}
 	r := last
-	r.scrub = redact.NewScrubber(append(sent, c.Secrets...)...)
+	r.scrub = func() redact.Scrubber { return c.scrubber(sent) }
 	if r.StatusCode < 200 || r.StatusCode > 299 {
-		scrub := r.scrub
+		scrub := c.scrubber(sent)
 		r.Header = scrub.Header(r.Header)
 		if r.truncated {
 			r.Body = scrub.Truncated(r.Body)
@@ -298,7 +299,16 @@ func (c *Client) errorText(err error, sent []string) string {
 	if len(msg) > 8*maxErrorText {
 		msg = msg[:8*maxErrorText]
 	}
-	return untrusted.Line(redact.NewScrubber(append(sent, c.Secrets...)...).String(msg), maxErrorText)
+	return untrusted.Line(c.scrubber(sent).String(msg), maxErrorText)
+}
+
+// scrubber scrubs the client's credentials and those the call sent.
+func (c *Client) scrubber(sent []string) redact.Scrubber {
+	var secrets []string
+	if c.Secrets != nil {
+		secrets = c.Secrets()
+	}
+	return redact.NewScrubber(append(secrets, sent...)...)
 }
 
 func (c *Client) logAttempt(ctx context.Context, op string, r *Response, err error, attempt int, start time.Time, sent []string) {

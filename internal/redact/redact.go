@@ -1,21 +1,45 @@
-// Package redact keeps secrets out of fmt output and out of what answers echo back (Scrub). The dintero and cyberflex clients store every
-// credential they are given as a Secret, so printing a client, an option or a config struct with
-// %v, %+v, %#v or %s never shows one.
+// Package redact keeps credentials out of what the SDK prints, logs and returns.
+//
+// A Secret holds a credential so that no printer shows it: not fmt with any verb, not
+// encoding/json or slog, and not the printers that bypass methods (fmt on an unexported field,
+// go-spew with DisableMethods, as testify's diffs use). A Scrubber removes credentials that an
+// answer echoes back, raw or escaped, before its text goes into an error or a log line.
 package redact
 
-import (
-	"bytes"
-	"fmt"
-)
+import "fmt"
 
-// Placeholder is what a Secret prints as.
+// Placeholder is what a Secret prints as, and what a Scrubber puts in place of a credential.
 const Placeholder = "[redacted]"
 
-// Secret is a credential: a client secret, token, API key or signing key.
-type Secret string
+// Secret is a credential: a client secret, token, API key or signing key. The zero value is
+// the empty secret.
+//
+// The value sits behind a func, not in a string field: a printer that dumps fields raw
+// without calling String or Format (fmt on an unexported field, go-spew with DisableMethods)
+// shows a func as an address, never the value. A Secret is therefore not comparable with ==;
+// compare Reveal results, or use IsZero.
+type Secret struct {
+	reveal func() string
+}
+
+// NewSecret returns s as a Secret. NewSecret("") is the zero Secret.
+func NewSecret(s string) Secret {
+	if s == "" {
+		return Secret{}
+	}
+	return Secret{reveal: func() string { return s }}
+}
 
 // Reveal returns the secret itself, for the one place that must send or use it.
-func (s Secret) Reveal() string { return string(s) }
+func (s Secret) Reveal() string {
+	if s.reveal == nil {
+		return ""
+	}
+	return s.reveal()
+}
+
+// IsZero reports whether s is empty.
+func (s Secret) IsZero() bool { return s.reveal == nil }
 
 // String implements fmt.Stringer without revealing the secret.
 func (s Secret) String() string { return Placeholder }
@@ -42,21 +66,4 @@ func Format(f fmt.State, verb rune, str, goStr string) {
 	default:
 		fmt.Fprint(f, str)
 	}
-}
-
-// MinScrubbed is the length below which Scrub leaves a value alone: no real credential is that
-// short, and replacing a short string everywhere would mangle ordinary text.
-const MinScrubbed = 8
-
-// Scrub replaces every occurrence in b of each secret (of at least MinScrubbed bytes) with
-// Placeholder. The clients use it on what an answer puts into an error (body, headers), so that a
-// server or proxy echoing the request cannot make an error or a log line show a credential. b is
-// returned unchanged, without copying, when it holds none of them.
-func Scrub(b []byte, secrets ...string) []byte {
-	for _, s := range secrets {
-		if len(s) >= MinScrubbed && bytes.Contains(b, []byte(s)) {
-			b = bytes.ReplaceAll(b, []byte(s), []byte(Placeholder))
-		}
-	}
-	return b
 }
