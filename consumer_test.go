@@ -35,7 +35,7 @@ func TestCheckoutAgainstFakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	created, err := d.CreateSession(ctx, dintero.SessionCreateRequest{
-		URL:           dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL:           dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order:         dintero.Order{Amount: 10000, Currency: "NOK", MerchantReference: "order-7"},
 		Configuration: dintero.SessionConfiguration{ActivePaymentTypes: &dintero.ActivePaymentTypes{Enabled: dintero.Ptr(true)}},
 	})

@@ -99,19 +99,19 @@ func benchCreateRequest() dintero.SessionCreateRequest {
 		return dintero.OrderItem{
 			ID: dintero.Ptr(id), LineID: dintero.Ptr(line), Description: dintero.Ptr(desc),
 			Type: dintero.Ptr(dinteroapi.OrderItemTypePhysical), Quantity: dintero.Ptr(qty),
-			Amount: dintero.Ptr(amount), Vat: dintero.Ptr(25.0), VatAmount: dintero.Ptr(amount / 5),
+			Amount: dintero.Ptr(amount), VAT: dintero.Ptr(25.0), VATAmount: dintero.Ptr(amount / 5),
 			ThumbnailURL: dintero.Ptr("https://cdn.shop.example/img/" + id + ".jpg"),
 		}
 	}
 	return dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{
+		URL: dintero.SessionURLs{
 			ReturnURL:        "https://shop.example/checkout/return?order=order-000001",
 			CallbackURL:      dintero.Ptr("https://shop.example/api/dintero/callback?method=POST&order=order-000001"),
 			MerchantTermsURL: dintero.Ptr("https://shop.example/terms"),
 		},
 		Customer: &dintero.SessionCustomer{Email: dintero.Ptr("kari.nordmann@example.no"), PhoneNumber: dintero.Ptr("+4799999999")},
 		Order: dintero.Order{
-			Amount: 52900, Currency: "NOK", MerchantReference: "order-000001", VatAmount: dintero.Ptr(int64(10580)),
+			Amount: 52900, Currency: "NOK", MerchantReference: "order-000001", VATAmount: dintero.Ptr(int64(10580)),
 			ShippingAddress: addr, BillingAddress: addr,
 			Items: []dintero.OrderItem{
 				item("sku-1001", "1", "Merino wool sweater, navy, M", 1, 39900),

@@ -103,14 +103,14 @@ func sessionJSON(id string) string {
 
 func createRequest() SessionCreateRequest {
 	return SessionCreateRequest{
-		URL: SessionUrls{ReturnURL: "https://shop.example/return", CallbackURL: Ptr("https://shop.example/callback?method=POST")},
+		URL: SessionURLs{ReturnURL: "https://shop.example/return", CallbackURL: Ptr("https://shop.example/callback?method=POST")},
 		Order: Order{
 			Amount: 0, Currency: "NOK", MerchantReference: "order-1",
-			VatAmount:      Ptr(int64(0)),
+			VATAmount:      Ptr(int64(0)),
 			PartialPayment: Ptr(false),
 			Items: []OrderItem{{
 				ID: Ptr("sku-1"), LineID: Ptr("1"), Description: Ptr("Gift wrap"),
-				Quantity: Ptr(1.5), Amount: Ptr(int64(0)), Vat: Ptr(25.0), VatAmount: Ptr(int64(0)),
+				Quantity: Ptr(1.5), Amount: Ptr(int64(0)), VAT: Ptr(25.0), VATAmount: Ptr(int64(0)),
 			}},
 		},
 		Configuration: SessionConfiguration{},
@@ -163,7 +163,7 @@ func TestWireFormat(t *testing.T) {
 			call: func() error {
 				_, err := c.CreateSessionFromProfile(ctx, SessionProfileCreateRequest{
 					ProfileID: "default",
-					URL:       SessionUrls{ReturnURL: "https://shop.example/return"},
+					URL:       SessionURLs{ReturnURL: "https://shop.example/return"},
 					Order:     Order{Amount: 1000, Currency: "NOK", MerchantReference: "order-2"},
 				})
 				return err
@@ -178,7 +178,7 @@ func TestWireFormat(t *testing.T) {
 				_, err := c.CreatePaymentTokenSession(ctx, PaymentTokenSessionRequest{
 					Session: PaymentTokenSession{
 						Order: PaymentTokenOrder{Currency: "NOK", MerchantReference: "token-1"},
-						URL:   SessionUrls{ReturnURL: "https://shop.example/return"},
+						URL:   SessionURLs{ReturnURL: "https://shop.example/return"},
 					},
 					TokenProvider: TokenProvider{PaymentProductType: PayExCreditcard, TokenTypes: []TokenType{TokenTypePaymentToken}},
 				}, IncludeSession())
@@ -620,12 +620,12 @@ func TestRetryRules(t *testing.T) {
 		"ListSessions":  {true, func(c *Client) error { _, err := c.ListSessions(ctx, ListSessionsParams{}); return err }},
 		"CreateSession": {false, func(c *Client) error { _, err := c.CreateSession(ctx, createRequest()); return err }},
 		"CreateSessionFromProfile": {false, func(c *Client) error {
-			_, err := c.CreateSessionFromProfile(ctx, SessionProfileCreateRequest{ProfileID: "p", URL: SessionUrls{ReturnURL: "https://x"}, Order: Order{Currency: "NOK", MerchantReference: "r"}})
+			_, err := c.CreateSessionFromProfile(ctx, SessionProfileCreateRequest{ProfileID: "p", URL: SessionURLs{ReturnURL: "https://x"}, Order: Order{Currency: "NOK", MerchantReference: "r"}})
 			return err
 		}},
 		"CreatePaymentTokenSession": {false, func(c *Client) error {
 			_, err := c.CreatePaymentTokenSession(ctx, PaymentTokenSessionRequest{
-				Session:       PaymentTokenSession{Order: PaymentTokenOrder{Currency: "NOK", MerchantReference: "r"}, URL: SessionUrls{ReturnURL: "https://x"}},
+				Session:       PaymentTokenSession{Order: PaymentTokenOrder{Currency: "NOK", MerchantReference: "r"}, URL: SessionURLs{ReturnURL: "https://x"}},
 				TokenProvider: TokenProvider{PaymentProductType: PayExCreditcard, TokenTypes: []TokenType{TokenTypePaymentToken}},
 			})
 			return err

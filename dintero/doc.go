@@ -5,7 +5,7 @@
 //
 //	c, err := dintero.New(dintero.WithClientCredentials("T12345678", clientID, clientSecret))
 //	created, err := c.CreateSession(ctx, dintero.SessionCreateRequest{
-//		URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+//		URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 //		Order: dintero.Order{Amount: 29900, Currency: "NOK", MerchantReference: "order-1"},
 //	})
 //	// redirect the customer to *created.URL

@@ -48,14 +48,14 @@ func ExampleClient_CreateSession() {
 		panic(err)
 	}
 	created, err := c.CreateSession(context.Background(), dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order: dintero.Order{
 			Amount:            29900, // minor units: NOK 299.00
 			Currency:          "NOK",
 			MerchantReference: "order-1",
 			Items: []dintero.OrderItem{{
 				LineID: dintero.Ptr("1"), Description: dintero.Ptr("T-shirt"),
-				Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(29900)), Vat: dintero.Ptr(25.0),
+				Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(29900)), VAT: dintero.Ptr(25.0),
 			}},
 		},
 	})

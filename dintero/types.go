@@ -42,8 +42,8 @@ type (
 	OrderAddress = dinteroapi.OrderAddress
 	// ShippingOption is a shipping option of an order or of express checkout.
 	ShippingOption = dinteroapi.ShippingOption
-	// SessionUrls holds the return URL (required), callback URL and terms URL of a session.
-	SessionUrls = dinteroapi.SessionUrls
+	// SessionURLs holds the return URL (required), callback URL and terms URL of a session.
+	SessionURLs = dinteroapi.SessionURLs
 	// SessionCustomer is the customer of a session.
 	SessionCustomer = dinteroapi.SessionCustomer
 	// SessionConfiguration says which payment types the checkout offers and how it behaves.

@@ -127,14 +127,14 @@ func cyberflexClient(getenv func(string) string) (*cyberflex.Client, string, fun
 func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountID string) error {
 	reference := fmt.Sprintf("quickstart-%d", time.Now().Unix())
 	created, err := c.CreateSession(ctx, dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order: dintero.Order{
 			Amount:            29900, // minor units: NOK 299.00
 			Currency:          "NOK",
 			MerchantReference: reference,
 			Items: []dintero.OrderItem{{
 				LineID: dintero.Ptr("1"), ID: dintero.Ptr("tshirt"), Description: dintero.Ptr("T-shirt"),
-				Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(29900)), VatAmount: dintero.Ptr(int64(5980)), Vat: dintero.Ptr(25.0),
+				Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(29900)), VATAmount: dintero.Ptr(int64(5980)), VAT: dintero.Ptr(25.0),
 			}},
 		},
 		// Offer every payment type the account has enabled for NOK.
@@ -157,7 +157,7 @@ func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountI
 	order := s.Order
 	order.Items = append(order.Items, dintero.OrderItem{
 		LineID: dintero.Ptr("2"), ID: dintero.Ptr("socks"), Description: dintero.Ptr("Socks"),
-		Quantity: dintero.Ptr(2.0), Amount: dintero.Ptr(int64(9800)), VatAmount: dintero.Ptr(int64(1960)), Vat: dintero.Ptr(25.0),
+		Quantity: dintero.Ptr(2.0), Amount: dintero.Ptr(int64(9800)), VATAmount: dintero.Ptr(int64(1960)), VAT: dintero.Ptr(25.0),
 	})
 	order.Amount += 9800
 	updated, err := c.UpdateSession(ctx, id, dintero.SessionUpdateRequest{Order: sessionOrderUpdate(order)}, dintero.UpdateWithoutLock())

@@ -218,15 +218,15 @@ func (e DinteroConfigurationType) Valid() bool {
 	}
 }
 
-// Defines values for DinteroPspConfigurationType.
+// Defines values for DinteroPSPConfigurationType.
 const (
-	DinteroPspConfigurationTypePaymentType DinteroPspConfigurationType = "payment_type"
+	DinteroPSPConfigurationTypePaymentType DinteroPSPConfigurationType = "payment_type"
 )
 
-// Valid indicates whether the value is a known member of the DinteroPspConfigurationType enum.
-func (e DinteroPspConfigurationType) Valid() bool {
+// Valid indicates whether the value is a known member of the DinteroPSPConfigurationType enum.
+func (e DinteroPSPConfigurationType) Valid() bool {
 	switch e {
-	case DinteroPspConfigurationTypePaymentType:
+	case DinteroPSPConfigurationTypePaymentType:
 		return true
 	default:
 		return false
@@ -296,72 +296,72 @@ func (e DynamicPayoutDestinationType) Valid() bool {
 	}
 }
 
-// Defines values for EmdTicketDeliveryMethod.
+// Defines values for EMDTicketDeliveryMethod.
 const (
-	EmdTicketDeliveryMethodEmail  EmdTicketDeliveryMethod = "email"
-	EmdTicketDeliveryMethodPhone  EmdTicketDeliveryMethod = "phone"
-	EmdTicketDeliveryMethodPickUp EmdTicketDeliveryMethod = "pick_up"
-	EmdTicketDeliveryMethodPost   EmdTicketDeliveryMethod = "post"
+	EMDTicketDeliveryMethodEmail  EMDTicketDeliveryMethod = "email"
+	EMDTicketDeliveryMethodPhone  EMDTicketDeliveryMethod = "phone"
+	EMDTicketDeliveryMethodPickUp EMDTicketDeliveryMethod = "pick_up"
+	EMDTicketDeliveryMethodPost   EMDTicketDeliveryMethod = "post"
 )
 
-// Valid indicates whether the value is a known member of the EmdTicketDeliveryMethod enum.
-func (e EmdTicketDeliveryMethod) Valid() bool {
+// Valid indicates whether the value is a known member of the EMDTicketDeliveryMethod enum.
+func (e EMDTicketDeliveryMethod) Valid() bool {
 	switch e {
-	case EmdTicketDeliveryMethodEmail:
+	case EMDTicketDeliveryMethodEmail:
 		return true
-	case EmdTicketDeliveryMethodPhone:
+	case EMDTicketDeliveryMethodPhone:
 		return true
-	case EmdTicketDeliveryMethodPickUp:
+	case EMDTicketDeliveryMethodPickUp:
 		return true
-	case EmdTicketDeliveryMethodPost:
+	case EMDTicketDeliveryMethodPost:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for EmdTravelInsuranceInsuranceType.
+// Defines values for EMDTravelInsuranceInsuranceType.
 const (
-	EmdTravelInsuranceInsuranceTypeBankruptcy         EmdTravelInsuranceInsuranceType = "bankruptcy"
-	EmdTravelInsuranceInsuranceTypeCancellation       EmdTravelInsuranceInsuranceType = "cancellation"
-	EmdTravelInsuranceInsuranceTypeCancellationTravel EmdTravelInsuranceInsuranceType = "cancellation_travel"
-	EmdTravelInsuranceInsuranceTypeTravel             EmdTravelInsuranceInsuranceType = "travel"
+	EMDTravelInsuranceInsuranceTypeBankruptcy         EMDTravelInsuranceInsuranceType = "bankruptcy"
+	EMDTravelInsuranceInsuranceTypeCancellation       EMDTravelInsuranceInsuranceType = "cancellation"
+	EMDTravelInsuranceInsuranceTypeCancellationTravel EMDTravelInsuranceInsuranceType = "cancellation_travel"
+	EMDTravelInsuranceInsuranceTypeTravel             EMDTravelInsuranceInsuranceType = "travel"
 )
 
-// Valid indicates whether the value is a known member of the EmdTravelInsuranceInsuranceType enum.
-func (e EmdTravelInsuranceInsuranceType) Valid() bool {
+// Valid indicates whether the value is a known member of the EMDTravelInsuranceInsuranceType enum.
+func (e EMDTravelInsuranceInsuranceType) Valid() bool {
 	switch e {
-	case EmdTravelInsuranceInsuranceTypeBankruptcy:
+	case EMDTravelInsuranceInsuranceTypeBankruptcy:
 		return true
-	case EmdTravelInsuranceInsuranceTypeCancellation:
+	case EMDTravelInsuranceInsuranceTypeCancellation:
 		return true
-	case EmdTravelInsuranceInsuranceTypeCancellationTravel:
+	case EMDTravelInsuranceInsuranceTypeCancellationTravel:
 		return true
-	case EmdTravelInsuranceInsuranceTypeTravel:
+	case EMDTravelInsuranceInsuranceTypeTravel:
 		return true
 	default:
 		return false
 	}
 }
 
-// Defines values for EmdTravelPassengerTitle.
+// Defines values for EMDTravelPassengerTitle.
 const (
-	EmdTravelPassengerTitleEmpty EmdTravelPassengerTitle = ""
-	EmdTravelPassengerTitleMr    EmdTravelPassengerTitle = "mr"
-	EmdTravelPassengerTitleMrs   EmdTravelPassengerTitle = "mrs"
-	EmdTravelPassengerTitleMs    EmdTravelPassengerTitle = "ms"
+	EMDTravelPassengerTitleEmpty EMDTravelPassengerTitle = ""
+	EMDTravelPassengerTitleMr    EMDTravelPassengerTitle = "mr"
+	EMDTravelPassengerTitleMrs   EMDTravelPassengerTitle = "mrs"
+	EMDTravelPassengerTitleMs    EMDTravelPassengerTitle = "ms"
 )
 
-// Valid indicates whether the value is a known member of the EmdTravelPassengerTitle enum.
-func (e EmdTravelPassengerTitle) Valid() bool {
+// Valid indicates whether the value is a known member of the EMDTravelPassengerTitle enum.
+func (e EMDTravelPassengerTitle) Valid() bool {
 	switch e {
-	case EmdTravelPassengerTitleEmpty:
+	case EMDTravelPassengerTitleEmpty:
 		return true
-	case EmdTravelPassengerTitleMr:
+	case EMDTravelPassengerTitleMr:
 		return true
-	case EmdTravelPassengerTitleMrs:
+	case EMDTravelPassengerTitleMrs:
 		return true
-	case EmdTravelPassengerTitleMs:
+	case EMDTravelPassengerTitleMs:
 		return true
 	default:
 		return false
@@ -614,7 +614,7 @@ func (e PayoutPaymentProductPaymentProduct) Valid() bool {
 // Defines values for PublishMessageChannel.
 const (
 	PublishMessageChannelPush PublishMessageChannel = "push"
-	PublishMessageChannelSms  PublishMessageChannel = "sms"
+	PublishMessageChannelSMS  PublishMessageChannel = "sms"
 )
 
 // Valid indicates whether the value is a known member of the PublishMessageChannel enum.
@@ -622,7 +622,7 @@ func (e PublishMessageChannel) Valid() bool {
 	switch e {
 	case PublishMessageChannelPush:
 		return true
-	case PublishMessageChannelSms:
+	case PublishMessageChannelSMS:
 		return true
 	default:
 		return false
@@ -726,7 +726,7 @@ const (
 	SessionConfigurationDefaultPaymentTypeCollectorInvoice                   SessionConfigurationDefaultPaymentType = "collector.invoice"
 	SessionConfigurationDefaultPaymentTypeCollectorInvoiceB2B                SessionConfigurationDefaultPaymentType = "collector.invoice_b2b"
 	SessionConfigurationDefaultPaymentTypeCollectorInvoiceB2BPreapproved     SessionConfigurationDefaultPaymentType = "collector.invoice_b2b_preapproved"
-	SessionConfigurationDefaultPaymentTypeDinteroPspCreditcard               SessionConfigurationDefaultPaymentType = "dintero_psp.creditcard"
+	SessionConfigurationDefaultPaymentTypeDinteroPSPCreditcard               SessionConfigurationDefaultPaymentType = "dintero_psp.creditcard"
 	SessionConfigurationDefaultPaymentTypeDinteroZero                        SessionConfigurationDefaultPaymentType = "dintero.zero"
 	SessionConfigurationDefaultPaymentTypeInstabankFinance                   SessionConfigurationDefaultPaymentType = "instabank.finance"
 	SessionConfigurationDefaultPaymentTypeInstabankInstallment               SessionConfigurationDefaultPaymentType = "instabank.installment"
@@ -766,7 +766,7 @@ func (e SessionConfigurationDefaultPaymentType) Valid() bool {
 		return true
 	case SessionConfigurationDefaultPaymentTypeCollectorInvoiceB2BPreapproved:
 		return true
-	case SessionConfigurationDefaultPaymentTypeDinteroPspCreditcard:
+	case SessionConfigurationDefaultPaymentTypeDinteroPSPCreditcard:
 		return true
 	case SessionConfigurationDefaultPaymentTypeDinteroZero:
 		return true
@@ -1478,17 +1478,17 @@ type DinteroConfiguration struct {
 // DinteroConfigurationType Denotes what kind of config parameter this is
 type DinteroConfigurationType string
 
-// DinteroPspConfiguration Dintero PSP configuration
-type DinteroPspConfiguration struct {
+// DinteroPSPConfiguration Dintero PSP configuration
+type DinteroPSPConfiguration struct {
 	// Creditcard Enables one payment product.
 	Creditcard *PaymentProductConfiguration `json:"creditcard,omitempty"`
 
 	// Type Denotes what kind of config parameter this is
-	Type *DinteroPspConfigurationType `json:"type,omitempty"`
+	Type *DinteroPSPConfigurationType `json:"type,omitempty"`
 }
 
-// DinteroPspConfigurationType Denotes what kind of config parameter this is
-type DinteroPspConfigurationType string
+// DinteroPSPConfigurationType Denotes what kind of config parameter this is
+type DinteroPSPConfigurationType string
 
 // DiscountItem A discount applied to the order or a line.
 type DiscountItem struct {
@@ -1542,41 +1542,41 @@ type DynamicPayoutDestination struct {
 // DynamicPayoutDestinationType Kind of configuration parameter.
 type DynamicPayoutDestinationType string
 
-// Emd Klarna extra merchant data (EMD) for an order line.
-type Emd struct {
+// EMD Klarna extra merchant data (EMD) for an order line.
+type EMD struct {
 	// Event Events the line gives access to (tickets).
-	Event []EmdEvent `json:"event,omitempty"`
+	Event []EMDEvent `json:"event,omitempty"`
 
 	// MarketplaceOrder Marketplace order details.
-	MarketplaceOrder *EmdMarketplaceOrder `json:"marketplace_order,omitempty"`
+	MarketplaceOrder *EMDMarketplaceOrder `json:"marketplace_order,omitempty"`
 
 	// Subscription Subscription and customer account.
-	Subscription *EmdSubscriptionDetails `json:"subscription,omitempty"`
+	Subscription *EMDSubscriptionDetails `json:"subscription,omitempty"`
 
 	// Travel Travel reservations.
-	Travel *EmdTravel `json:"travel,omitempty"`
+	Travel *EMDTravel `json:"travel,omitempty"`
 }
 
-// EmdAirReservationDetails Details about the reservation of airline tickets.
-type EmdAirReservationDetails struct {
+// EMDAirReservationDetails Details about the reservation of airline tickets.
+type EMDAirReservationDetails struct {
 	// AffiliateName Name of the affiliate that originated the purchase.
 	AffiliateName *string `json:"affiliate_name,omitempty"`
 
 	// Insurance Insurance data, one per segment
-	Insurance []EmdTravelInsurance `json:"insurance,omitempty"`
+	Insurance []EMDTravelInsurance `json:"insurance,omitempty"`
 
 	// Itinerary Itinerary data, one per segment.
-	Itinerary []EmdAirReservationDetailsItinerary `json:"itinerary"`
+	Itinerary []EMDAirReservationDetailsItinerary `json:"itinerary"`
 
 	// Passengers Passenger data, one per passenger.
-	Passengers []EmdTravelPassenger `json:"passengers,omitempty"`
+	Passengers []EMDTravelPassenger `json:"passengers,omitempty"`
 
-	// Pnr Trip booking number, e.g. "VH67899"
-	Pnr *string `json:"pnr,omitempty"`
+	// PNR Trip booking number, e.g. "VH67899"
+	PNR *string `json:"pnr,omitempty"`
 }
 
-// EmdAirReservationDetailsItinerary defines model for EmdAirReservationDetailsItinerary.
-type EmdAirReservationDetailsItinerary struct {
+// EMDAirReservationDetailsItinerary defines model for EmdAirReservationDetailsItinerary.
+type EMDAirReservationDetailsItinerary struct {
 	// Arrival IATA Airport Code (three letters), e.g. "MUC"
 	Arrival string `json:"arrival"`
 
@@ -1605,32 +1605,32 @@ type EmdAirReservationDetailsItinerary struct {
 	SegmentPrice *int64 `json:"segment_price,omitempty"`
 
 	// TicketDeliveryMethod How the ticket is delivered.
-	TicketDeliveryMethod EmdTicketDeliveryMethod `json:"ticket_delivery_method"`
+	TicketDeliveryMethod EMDTicketDeliveryMethod `json:"ticket_delivery_method"`
 
 	// TicketDeliveryRecipient Name of the recipient the ticket is delivered to, e.g. "Maximilian".
 	TicketDeliveryRecipient string `json:"ticket_delivery_recipient"`
 }
 
-// EmdBusReservationDetails Details about the reservation of bus tickets.
-type EmdBusReservationDetails struct {
+// EMDBusReservationDetails Details about the reservation of bus tickets.
+type EMDBusReservationDetails struct {
 	// AffiliateName Name of the affiliate that originated the purchase.
 	AffiliateName *string `json:"affiliate_name,omitempty"`
 
 	// Insurance Insurance data, one per segment
-	Insurance []EmdTravelInsurance `json:"insurance,omitempty"`
+	Insurance []EMDTravelInsurance `json:"insurance,omitempty"`
 
 	// Itinerary Itinerary data, one per segment.
-	Itinerary []EmdBusReservationDetailsItinerary `json:"itinerary"`
+	Itinerary []EMDBusReservationDetailsItinerary `json:"itinerary"`
 
 	// Passengers Passenger data, one per passenger.
-	Passengers []EmdTravelPassenger `json:"passengers,omitempty"`
+	Passengers []EMDTravelPassenger `json:"passengers,omitempty"`
 
-	// Pnr Trip booking number, e.g. "VH67899"
-	Pnr *string `json:"pnr,omitempty"`
+	// PNR Trip booking number, e.g. "VH67899"
+	PNR *string `json:"pnr,omitempty"`
 }
 
-// EmdBusReservationDetailsItinerary defines model for EmdBusReservationDetailsItinerary.
-type EmdBusReservationDetailsItinerary struct {
+// EMDBusReservationDetailsItinerary defines model for EmdBusReservationDetailsItinerary.
+type EMDBusReservationDetailsItinerary struct {
 	// ArrivalCity City the bus arrives in, e.g. "Munich"
 	ArrivalCity string `json:"arrival_city"`
 
@@ -1653,32 +1653,32 @@ type EmdBusReservationDetailsItinerary struct {
 	SegmentPrice *int64 `json:"segment_price,omitempty"`
 
 	// TicketDeliveryMethod How the ticket is delivered.
-	TicketDeliveryMethod EmdTicketDeliveryMethod `json:"ticket_delivery_method"`
+	TicketDeliveryMethod EMDTicketDeliveryMethod `json:"ticket_delivery_method"`
 
 	// TicketDeliveryRecipient Name of the recipient the ticket is delivered to, e.g. "Maximilian".
 	TicketDeliveryRecipient string `json:"ticket_delivery_recipient"`
 }
 
-// EmdCarRentalReservationDetails Details about the reservation of rental cars.
-type EmdCarRentalReservationDetails struct {
+// EMDCarRentalReservationDetails Details about the reservation of rental cars.
+type EMDCarRentalReservationDetails struct {
 	// AffiliateName Name of the affiliate that originated the purchase.
 	AffiliateName *string `json:"affiliate_name,omitempty"`
 
 	// Drivers Driver data, one per driver.
-	Drivers []EmdTravelPassenger `json:"drivers"`
+	Drivers []EMDTravelPassenger `json:"drivers"`
 
 	// Insurance Insurance data, one per segment
-	Insurance []EmdTravelInsurance `json:"insurance,omitempty"`
+	Insurance []EMDTravelInsurance `json:"insurance,omitempty"`
 
 	// Itinerary Car rental itinerary data, one per car rental.
-	Itinerary []EmdCarRentalReservationDetailsItinerary `json:"itinerary"`
+	Itinerary []EMDCarRentalReservationDetailsItinerary `json:"itinerary"`
 
-	// Pnr Trip booking number, e.g. "VH67899"
-	Pnr *string `json:"pnr,omitempty"`
+	// PNR Trip booking number, e.g. "VH67899"
+	PNR *string `json:"pnr,omitempty"`
 }
 
-// EmdCarRentalReservationDetailsItinerary defines model for EmdCarRentalReservationDetailsItinerary.
-type EmdCarRentalReservationDetailsItinerary struct {
+// EMDCarRentalReservationDetailsItinerary defines model for EmdCarRentalReservationDetailsItinerary.
+type EMDCarRentalReservationDetailsItinerary struct {
 	// CarPrice Price for the car rental reservation in smallest unit of local currency, e.g. 500000
 	CarPrice *int64 `json:"car_price,omitempty"`
 
@@ -1689,13 +1689,13 @@ type EmdCarRentalReservationDetailsItinerary struct {
 	DriversID []int `json:"drivers_id,omitempty"`
 
 	// DropOffLocation A location (street, postal code, city, country).
-	DropOffLocation *EmdLocation `json:"drop_off_location,omitempty"`
+	DropOffLocation *EMDLocation `json:"drop_off_location,omitempty"`
 
 	// EndTime End time of the car rental reservation (ISO 8601 format), e.g. "2023-08-20T15:00:00Z".
 	EndTime string `json:"end_time"`
 
 	// PickUpLocation A location (street, postal code, city, country).
-	PickUpLocation *EmdLocation `json:"pick_up_location,omitempty"`
+	PickUpLocation *EMDLocation `json:"pick_up_location,omitempty"`
 
 	// RentalCompany Name of the car rental company, e.g. "Premium Cars Ltd."
 	RentalCompany string `json:"rental_company"`
@@ -1704,8 +1704,8 @@ type EmdCarRentalReservationDetailsItinerary struct {
 	StartTime string `json:"start_time"`
 }
 
-// EmdCustomerAccountInfo Information related to the customer that wants to purchase the subscription.
-type EmdCustomerAccountInfo struct {
+// EMDCustomerAccountInfo Information related to the customer that wants to purchase the subscription.
+type EMDCustomerAccountInfo struct {
 	// AccountLastModified The date and time the account was last modified (ISO 8601 format), e.g. "2023-10-16T15:00:00Z".
 	AccountLastModified string `json:"account_last_modified"`
 
@@ -1716,8 +1716,8 @@ type EmdCustomerAccountInfo struct {
 	UniqueAccountIdentifier string `json:"unique_account_identifier"`
 }
 
-// EmdEvent An event (e.g. a concert) the line gives access to.
-type EmdEvent struct {
+// EMDEvent An event (e.g. a concert) the line gives access to.
+type EMDEvent struct {
 	// AccessControlledVenue If tickets are digitally checked when entering the venue, e.g. true
 	AccessControlledVenue *bool `json:"access_controlled_venue,omitempty"`
 
@@ -1725,7 +1725,7 @@ type EmdEvent struct {
 	AffiliateName *string `json:"affiliate_name,omitempty"`
 
 	// ArenaLocation A location (street, postal code, city, country).
-	ArenaLocation *EmdLocation `json:"arena_location,omitempty"`
+	ArenaLocation *EMDLocation `json:"arena_location,omitempty"`
 
 	// ArenaName Name of the venue, e.g. "Song Arena"
 	ArenaName *string `json:"arena_name,omitempty"`
@@ -1746,32 +1746,32 @@ type EmdEvent struct {
 	StartTime time.Time `json:"start_time"`
 
 	// TicketDeliveryMethod How the ticket is delivered.
-	TicketDeliveryMethod EmdTicketDeliveryMethod `json:"ticket_delivery_method"`
+	TicketDeliveryMethod EMDTicketDeliveryMethod `json:"ticket_delivery_method"`
 
 	// TicketDeliveryRecipient Name of the recipient the ticket is delivered to, e.g. "recipient@mail.com".
 	TicketDeliveryRecipient string `json:"ticket_delivery_recipient"`
 }
 
-// EmdFerryReservationDetails Details about the reservation of ferry tickets.
-type EmdFerryReservationDetails struct {
+// EMDFerryReservationDetails Details about the reservation of ferry tickets.
+type EMDFerryReservationDetails struct {
 	// AffiliateName Name of the affiliate that originated the purchase.
 	AffiliateName *string `json:"affiliate_name,omitempty"`
 
 	// Insurance Insurance data, one per segment
-	Insurance []EmdTravelInsurance `json:"insurance,omitempty"`
+	Insurance []EMDTravelInsurance `json:"insurance,omitempty"`
 
 	// Itinerary Itinerary data, one per segment.
-	Itinerary []EmdFerryReservationDetailsItinerary `json:"itinerary"`
+	Itinerary []EMDFerryReservationDetailsItinerary `json:"itinerary"`
 
 	// Passengers Passenger data, one per passenger.
-	Passengers []EmdTravelPassenger `json:"passengers,omitempty"`
+	Passengers []EMDTravelPassenger `json:"passengers,omitempty"`
 
-	// Pnr Trip booking number, e.g. "VH67899"
-	Pnr *string `json:"pnr,omitempty"`
+	// PNR Trip booking number, e.g. "VH67899"
+	PNR *string `json:"pnr,omitempty"`
 }
 
-// EmdFerryReservationDetailsItinerary defines model for EmdFerryReservationDetailsItinerary.
-type EmdFerryReservationDetailsItinerary struct {
+// EMDFerryReservationDetailsItinerary defines model for EmdFerryReservationDetailsItinerary.
+type EMDFerryReservationDetailsItinerary struct {
 	// ArrivalCity City the ferry arrives in, e.g. "Munich"
 	ArrivalCity string `json:"arrival_city"`
 
@@ -1794,34 +1794,34 @@ type EmdFerryReservationDetailsItinerary struct {
 	SegmentPrice *int64 `json:"segment_price,omitempty"`
 
 	// TicketDeliveryMethod How the ticket is delivered.
-	TicketDeliveryMethod EmdTicketDeliveryMethod `json:"ticket_delivery_method"`
+	TicketDeliveryMethod EMDTicketDeliveryMethod `json:"ticket_delivery_method"`
 
 	// TicketDeliveryRecipient Name of the recipient the ticket is delivered to, e.g. "Maximilian".
 	TicketDeliveryRecipient string `json:"ticket_delivery_recipient"`
 }
 
-// EmdHotelReservationDetails Details about the reservation of hotel rooms.
-type EmdHotelReservationDetails struct {
+// EMDHotelReservationDetails Details about the reservation of hotel rooms.
+type EMDHotelReservationDetails struct {
 	// AffiliateName Name of the affiliate that originated the purchase.
 	AffiliateName *string `json:"affiliate_name,omitempty"`
 
 	// Insurance Insurance data, one per segment
-	Insurance []EmdTravelInsurance `json:"insurance,omitempty"`
+	Insurance []EMDTravelInsurance `json:"insurance,omitempty"`
 
 	// Itinerary Hotel itinerary data, one per hotel stay.
-	Itinerary []EmdHotelReservationDetailsItinerary `json:"itinerary"`
+	Itinerary []EMDHotelReservationDetailsItinerary `json:"itinerary"`
 
 	// Passengers Passenger data, one per passenger.
-	Passengers []EmdTravelPassenger `json:"passengers,omitempty"`
+	Passengers []EMDTravelPassenger `json:"passengers,omitempty"`
 
-	// Pnr Trip booking number, e.g. "VH67899"
-	Pnr *string `json:"pnr,omitempty"`
+	// PNR Trip booking number, e.g. "VH67899"
+	PNR *string `json:"pnr,omitempty"`
 }
 
-// EmdHotelReservationDetailsItinerary defines model for EmdHotelReservationDetailsItinerary.
-type EmdHotelReservationDetailsItinerary struct {
+// EMDHotelReservationDetailsItinerary defines model for EmdHotelReservationDetailsItinerary.
+type EMDHotelReservationDetailsItinerary struct {
 	// Address A location (street, postal code, city, country).
-	Address *EmdLocation `json:"address,omitempty"`
+	Address *EMDLocation `json:"address,omitempty"`
 
 	// Class Travel class, e.g. "First Class"
 	Class *string `json:"class,omitempty"`
@@ -1845,14 +1845,14 @@ type EmdHotelReservationDetailsItinerary struct {
 	StartTime string `json:"start_time"`
 
 	// TicketDeliveryMethod How the ticket is delivered.
-	TicketDeliveryMethod EmdTicketDeliveryMethod `json:"ticket_delivery_method"`
+	TicketDeliveryMethod EMDTicketDeliveryMethod `json:"ticket_delivery_method"`
 
 	// TicketDeliveryRecipient Name of the recipient the ticket is delivered to, e.g. "Maximilian".
 	TicketDeliveryRecipient string `json:"ticket_delivery_recipient"`
 }
 
-// EmdLocation A location (street, postal code, city, country).
-type EmdLocation struct {
+// EMDLocation A location (street, postal code, city, country).
+type EMDLocation struct {
 	// City City.
 	City string `json:"city"`
 
@@ -1866,8 +1866,8 @@ type EmdLocation struct {
 	StreetAddress *string `json:"street_address,omitempty"`
 }
 
-// EmdMarketplaceAccountIdentifier Contact details identifying a marketplace account.
-type EmdMarketplaceAccountIdentifier struct {
+// EMDMarketplaceAccountIdentifier Contact details identifying a marketplace account.
+type EMDMarketplaceAccountIdentifier struct {
 	// Email Email address.
 	Email *string `json:"email,omitempty"`
 
@@ -1878,8 +1878,8 @@ type EmdMarketplaceAccountIdentifier struct {
 	PhoneNumber *string `json:"phone_number,omitempty"`
 }
 
-// EmdMarketplaceAccountLastModified When account details were last changed.
-type EmdMarketplaceAccountLastModified struct {
+// EMDMarketplaceAccountLastModified When account details were last changed.
+type EMDMarketplaceAccountLastModified struct {
 	// Address Date and time that the (physical) address was last modified (ISO 8601 format), e.g. "2023-08-17T15:00:00Z".
 	Address time.Time `json:"address"`
 
@@ -1896,19 +1896,19 @@ type EmdMarketplaceAccountLastModified struct {
 	Password time.Time `json:"password"`
 }
 
-// EmdMarketplaceOrder Marketplace order details.
-type EmdMarketplaceOrder struct {
+// EMDMarketplaceOrder Marketplace order details.
+type EMDMarketplaceOrder struct {
 	// SellerInfo Details related to the seller involved in the marketplace order.
-	SellerInfo EmdMarketplaceSellerInfo `json:"seller_info"`
+	SellerInfo EMDMarketplaceSellerInfo `json:"seller_info"`
 
 	// WinnerInfo Details related to the winner involved in the marketplace order.
-	WinnerInfo EmdMarketplaceWinnerInfo `json:"winner_info"`
+	WinnerInfo EMDMarketplaceWinnerInfo `json:"winner_info"`
 }
 
-// EmdMarketplaceSellerInfo Details related to the seller involved in the marketplace order.
-type EmdMarketplaceSellerInfo struct {
+// EMDMarketplaceSellerInfo Details related to the seller involved in the marketplace order.
+type EMDMarketplaceSellerInfo struct {
 	// AccountLastModified When account details were last changed.
-	AccountLastModified EmdMarketplaceAccountLastModified `json:"account_last_modified"`
+	AccountLastModified EMDMarketplaceAccountLastModified `json:"account_last_modified"`
 
 	// AccountRegistrationDate Date and time that the account was registered (ISO 8601 format), e.g. "2023-08-16T15:00:00Z".
 	AccountRegistrationDate time.Time `json:"account_registration_date"`
@@ -1929,16 +1929,16 @@ type EmdMarketplaceSellerInfo struct {
 	SubMerchantID string `json:"sub_merchant_id"`
 
 	// UniqueAccountIdentifierSeller Contact details identifying a marketplace account.
-	UniqueAccountIdentifierSeller *EmdMarketplaceAccountIdentifier `json:"unique_account_identifier_seller,omitempty"`
+	UniqueAccountIdentifierSeller *EMDMarketplaceAccountIdentifier `json:"unique_account_identifier_seller,omitempty"`
 
 	// VolumeOfTrades Volumes of trades the sub-merchant did in the last 12 months, e.g. 230
 	VolumeOfTrades *int `json:"volume_of_trades,omitempty"`
 }
 
-// EmdMarketplaceWinnerInfo Details related to the winner involved in the marketplace order.
-type EmdMarketplaceWinnerInfo struct {
+// EMDMarketplaceWinnerInfo Details related to the winner involved in the marketplace order.
+type EMDMarketplaceWinnerInfo struct {
 	// AccountLastModified When account details were last changed.
-	AccountLastModified EmdMarketplaceAccountLastModified `json:"account_last_modified"`
+	AccountLastModified EMDMarketplaceAccountLastModified `json:"account_last_modified"`
 
 	// AccountRegistrationDate Date and time that the account was registered (ISO 8601 format), e.g. "2023-08-16T15:00:00Z".
 	AccountRegistrationDate time.Time `json:"account_registration_date"`
@@ -1947,14 +1947,14 @@ type EmdMarketplaceWinnerInfo struct {
 	NumberOfTrades int `json:"number_of_trades"`
 
 	// UniqueAccountIdentifierWinner Contact details identifying a marketplace account.
-	UniqueAccountIdentifierWinner *EmdMarketplaceAccountIdentifier `json:"unique_account_identifier_winner,omitempty"`
+	UniqueAccountIdentifierWinner *EMDMarketplaceAccountIdentifier `json:"unique_account_identifier_winner,omitempty"`
 
 	// VolumeOfTrades Volumes of trades the winner did in the last 12 months, e.g. 230
 	VolumeOfTrades *int `json:"volume_of_trades,omitempty"`
 }
 
-// EmdSubscription Details related to the subscription.
-type EmdSubscription struct {
+// EMDSubscription Details related to the subscription.
+type EMDSubscription struct {
 	// AffiliateName Name of the affiliate that originated the purchase.
 	AffiliateName *string `json:"affiliate_name,omitempty"`
 
@@ -1971,38 +1971,38 @@ type EmdSubscription struct {
 	SubscriptionName string `json:"subscription_name"`
 }
 
-// EmdSubscriptionDetails Subscription and customer account.
-type EmdSubscriptionDetails struct {
+// EMDSubscriptionDetails Subscription and customer account.
+type EMDSubscriptionDetails struct {
 	// CustomerAccountInfo Information related to the customer that wants to purchase the subscription.
-	CustomerAccountInfo EmdCustomerAccountInfo `json:"customer_account_info"`
+	CustomerAccountInfo EMDCustomerAccountInfo `json:"customer_account_info"`
 
 	// Subscription Details related to the subscription.
-	Subscription EmdSubscription `json:"subscription"`
+	Subscription EMDSubscription `json:"subscription"`
 }
 
-// EmdTicketDeliveryMethod How the ticket is delivered.
-type EmdTicketDeliveryMethod string
+// EMDTicketDeliveryMethod How the ticket is delivered.
+type EMDTicketDeliveryMethod string
 
-// EmdTrainReservationDetails Details about the reservation of train tickets.
-type EmdTrainReservationDetails struct {
+// EMDTrainReservationDetails Details about the reservation of train tickets.
+type EMDTrainReservationDetails struct {
 	// AffiliateName Name of the affiliate that originated the purchase.
 	AffiliateName *string `json:"affiliate_name,omitempty"`
 
 	// Insurance Insurance data, one per segment
-	Insurance []EmdTravelInsurance `json:"insurance,omitempty"`
+	Insurance []EMDTravelInsurance `json:"insurance,omitempty"`
 
 	// Itinerary Itinerary data, one per segment.
-	Itinerary []EmdTrainReservationDetailsItinerary `json:"itinerary"`
+	Itinerary []EMDTrainReservationDetailsItinerary `json:"itinerary"`
 
 	// Passengers Passenger data, one per passenger.
-	Passengers []EmdTravelPassenger `json:"passengers,omitempty"`
+	Passengers []EMDTravelPassenger `json:"passengers,omitempty"`
 
-	// Pnr Trip booking number, e.g. "VH67899"
-	Pnr *string `json:"pnr,omitempty"`
+	// PNR Trip booking number, e.g. "VH67899"
+	PNR *string `json:"pnr,omitempty"`
 }
 
-// EmdTrainReservationDetailsItinerary defines model for EmdTrainReservationDetailsItinerary.
-type EmdTrainReservationDetailsItinerary struct {
+// EMDTrainReservationDetailsItinerary defines model for EmdTrainReservationDetailsItinerary.
+type EMDTrainReservationDetailsItinerary struct {
 	// ArrivalCity City the train arrives in, e.g. "Munich"
 	ArrivalCity string `json:"arrival_city"`
 
@@ -2025,35 +2025,35 @@ type EmdTrainReservationDetailsItinerary struct {
 	SegmentPrice *int64 `json:"segment_price,omitempty"`
 
 	// TicketDeliveryMethod How the ticket is delivered.
-	TicketDeliveryMethod EmdTicketDeliveryMethod `json:"ticket_delivery_method"`
+	TicketDeliveryMethod EMDTicketDeliveryMethod `json:"ticket_delivery_method"`
 
 	// TicketDeliveryRecipient Name of the recipient the ticket is delivered to, e.g. "Maximilian".
 	TicketDeliveryRecipient string `json:"ticket_delivery_recipient"`
 }
 
-// EmdTravel Travel reservations.
-type EmdTravel struct {
+// EMDTravel Travel reservations.
+type EMDTravel struct {
 	// AirReservationDetails Details about the reservation of airline tickets.
-	AirReservationDetails *EmdAirReservationDetails `json:"air_reservation_details,omitempty"`
+	AirReservationDetails *EMDAirReservationDetails `json:"air_reservation_details,omitempty"`
 
 	// BusReservationDetails Details about the reservation of bus tickets.
-	BusReservationDetails *EmdBusReservationDetails `json:"bus_reservation_details,omitempty"`
+	BusReservationDetails *EMDBusReservationDetails `json:"bus_reservation_details,omitempty"`
 
 	// CarRentalReservationDetails Details about the reservation of rental cars.
-	CarRentalReservationDetails *EmdCarRentalReservationDetails `json:"car_rental_reservation_details,omitempty"`
+	CarRentalReservationDetails *EMDCarRentalReservationDetails `json:"car_rental_reservation_details,omitempty"`
 
 	// FerryReservationDetails Details about the reservation of ferry tickets.
-	FerryReservationDetails *EmdFerryReservationDetails `json:"ferry_reservation_details,omitempty"`
+	FerryReservationDetails *EMDFerryReservationDetails `json:"ferry_reservation_details,omitempty"`
 
 	// HotelReservationDetails Details about the reservation of hotel rooms.
-	HotelReservationDetails *EmdHotelReservationDetails `json:"hotel_reservation_details,omitempty"`
+	HotelReservationDetails *EMDHotelReservationDetails `json:"hotel_reservation_details,omitempty"`
 
 	// TrainReservationDetails Details about the reservation of train tickets.
-	TrainReservationDetails *EmdTrainReservationDetails `json:"train_reservation_details,omitempty"`
+	TrainReservationDetails *EMDTrainReservationDetails `json:"train_reservation_details,omitempty"`
 }
 
-// EmdTravelInsurance Travel insurance.
-type EmdTravelInsurance struct {
+// EMDTravelInsurance Travel insurance.
+type EMDTravelInsurance struct {
 	// InsuranceCompany Name of the company which offers the insurance, e.g. "Oopsie Insurance Ltd."
 	InsuranceCompany *string `json:"insurance_company,omitempty"`
 
@@ -2061,14 +2061,14 @@ type EmdTravelInsurance struct {
 	InsurancePrice *int64 `json:"insurance_price,omitempty"`
 
 	// InsuranceType Type of insurance, e.g. "travel"
-	InsuranceType *EmdTravelInsuranceInsuranceType `json:"insurance_type,omitempty"`
+	InsuranceType *EMDTravelInsuranceInsuranceType `json:"insurance_type,omitempty"`
 }
 
-// EmdTravelInsuranceInsuranceType Type of insurance, e.g. "travel"
-type EmdTravelInsuranceInsuranceType string
+// EMDTravelInsuranceInsuranceType Type of insurance, e.g. "travel"
+type EMDTravelInsuranceInsuranceType string
 
-// EmdTravelPassenger A passenger or driver.
-type EmdTravelPassenger struct {
+// EMDTravelPassenger A passenger or driver.
+type EMDTravelPassenger struct {
 	// FirstName First name of the passenger, e.g. "Paul"
 	FirstName string `json:"first_name"`
 
@@ -2079,11 +2079,11 @@ type EmdTravelPassenger struct {
 	LastName string `json:"last_name"`
 
 	// Title Passenger title, e.g. "mr".
-	Title *EmdTravelPassengerTitle `json:"title,omitempty"`
+	Title *EMDTravelPassengerTitle `json:"title,omitempty"`
 }
 
-// EmdTravelPassengerTitle Passenger title, e.g. "mr".
-type EmdTravelPassengerTitle string
+// EMDTravelPassengerTitle Passenger title, e.g. "mr".
+type EMDTravelPassengerTitle string
 
 // EnvironmentalData Environmental data about the shipping option
 type EnvironmentalData struct {
@@ -2558,8 +2558,8 @@ type Order struct {
 	// Store The store the order belongs to.
 	Store *Store `json:"store,omitempty"`
 
-	// VatAmount VAT of amount, minor units (display only).
-	VatAmount *int64 `json:"vat_amount,omitempty"`
+	// VATAmount VAT of amount, minor units (display only).
+	VATAmount *int64 `json:"vat_amount,omitempty"`
 }
 
 // OrderAddress A postal address (shipping, billing).
@@ -2639,8 +2639,8 @@ type OrderItem struct {
 	// EligibleForDiscount The item is eligible for discount
 	EligibleForDiscount *bool `json:"eligible_for_discount,omitempty"`
 
-	// Emd Klarna extra merchant data (EMD) for an order line.
-	Emd *Emd `json:"emd,omitempty"`
+	// EMD Klarna extra merchant data (EMD) for an order line.
+	EMD *EMD `json:"emd,omitempty"`
 
 	// FeeSplit How payment fees are shared between split destinations (default: proportionally).
 	FeeSplit *PayoutFeeSplit `json:"fee_split,omitempty"`
@@ -2681,11 +2681,11 @@ type OrderItem struct {
 	// UnitWeight Weight of one item in kg.
 	UnitWeight *float64 `json:"unit_weight,omitempty"`
 
-	// Vat VAT percentage, e.g. 25.
-	Vat *float64 `json:"vat,omitempty"`
+	// VAT VAT percentage, e.g. 25.
+	VAT *float64 `json:"vat,omitempty"`
 
-	// VatAmount VAT of amount, minor units (display only).
-	VatAmount *int64 `json:"vat_amount,omitempty"`
+	// VATAmount VAT of amount, minor units (display only).
+	VATAmount *int64 `json:"vat_amount,omitempty"`
 
 	// Version The version where the item was added or last updated, see the events for the source.
 	Version *float64 `json:"version,omitempty"`
@@ -2747,8 +2747,8 @@ type OrderUpdate struct {
 	// Store The store the order belongs to.
 	Store *Store `json:"store,omitempty"`
 
-	// VatAmount VAT of amount, minor units (display only).
-	VatAmount *int64 `json:"vat_amount,omitempty"`
+	// VATAmount VAT of amount, minor units (display only).
+	VATAmount *int64 `json:"vat_amount,omitempty"`
 }
 
 // PayExConfiguration Swedbank Pay (PayEx) configuration.
@@ -2789,8 +2789,8 @@ type PayExCreditcardConfiguration struct {
 	// GenerateRecurrenceToken Create a recurrence token for later payments (see the transaction).
 	GenerateRecurrenceToken *bool `json:"generate_recurrence_token,omitempty"`
 
-	// NoCvc No CVC field when paying with a token (must be enabled on the contract).
-	NoCvc *bool `json:"no_cvc,omitempty"`
+	// NoCVC No CVC field when paying with a token (must be enabled on the contract).
+	NoCVC *bool `json:"no_cvc,omitempty"`
 
 	// Payability Whether the payment product can be used right now (returned).
 	Payability *SessionPayability `json:"payability,omitempty"`
@@ -2850,7 +2850,7 @@ type PaymentTokenSession struct {
 	ProfileID *string `json:"profile_id,omitempty"`
 
 	// URL Where Checkout sends the customer and the callbacks.
-	URL SessionUrls `json:"url"`
+	URL SessionURLs `json:"url"`
 }
 
 // PaymentTokenSessionConfiguration Branding of a payment-token session.
@@ -2870,8 +2870,8 @@ type PaymentTokenSessionRequest struct {
 
 // PayoutConfiguration Dintero Payout configuration.
 type PayoutConfiguration struct {
-	// DynamicPayoutDestinationIds Map order.store.id to a payout_destination_id.
-	DynamicPayoutDestinationIds []DynamicPayoutDestination `json:"dynamic_payout_destination_ids,omitempty"`
+	// DynamicPayoutDestinationIDs Map order.store.id to a payout_destination_id.
+	DynamicPayoutDestinationIDs []DynamicPayoutDestination `json:"dynamic_payout_destination_ids,omitempty"`
 
 	// PaymentProducts Payment products with payout enabled (returned).
 	PaymentProducts []PayoutPaymentProduct `json:"payment_products,omitempty"`
@@ -3109,7 +3109,7 @@ type Session struct {
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 
 	// URL Where Checkout sends the customer and the callbacks.
-	URL SessionUrls `json:"url"`
+	URL SessionURLs `json:"url"`
 
 	// UserAgent The full user agent of the device the customer used when visiting the checkout page
 	UserAgent *string `json:"user_agent,omitempty"`
@@ -3147,8 +3147,8 @@ type SessionConfiguration struct {
 	// Dintero Dintero configuration
 	Dintero *DinteroConfiguration `json:"dintero,omitempty"`
 
-	// DinteroPsp Dintero PSP configuration
-	DinteroPsp *DinteroPspConfiguration `json:"dintero_psp,omitempty"`
+	// DinteroPSP Dintero PSP configuration
+	DinteroPSP *DinteroPSPConfiguration `json:"dintero_psp,omitempty"`
 
 	// Discounts Discount calculation.
 	Discounts *DiscountsConfiguration `json:"discounts,omitempty"`
@@ -3217,7 +3217,7 @@ type SessionCreateRequest struct {
 	Order Order `json:"order"`
 
 	// URL Where Checkout sends the customer and the callbacks.
-	URL SessionUrls `json:"url"`
+	URL SessionURLs `json:"url"`
 }
 
 // SessionCreated A created session: its id and checkout URL.
@@ -3458,7 +3458,7 @@ type SessionProfileCreateRequest struct {
 	ProfileID string `json:"profile_id"`
 
 	// URL Where Checkout sends the customer and the callbacks.
-	URL SessionUrls `json:"url"`
+	URL SessionURLs `json:"url"`
 }
 
 // SessionTheme Checkout colours (colour formats: #ff0000, rgb(), rgba()).
@@ -3494,8 +3494,8 @@ type SessionUpdateRequest struct {
 	RemoveLock *bool `json:"remove_lock,omitempty"`
 }
 
-// SessionUrls Where Checkout sends the customer and the callbacks.
-type SessionUrls struct {
+// SessionURLs Where Checkout sends the customer and the callbacks.
+type SessionURLs struct {
 	// CallbackURL HTTPS URL Dintero calls (server-to-server, with retries) when the payment is authorized.
 	CallbackURL *string `json:"callback_url,omitempty"`
 
@@ -3523,8 +3523,8 @@ type ShippingOption struct {
 	// EnvironmentalData Environmental data about the shipping option
 	EnvironmentalData *EnvironmentalData `json:"environmental_data,omitempty"`
 
-	// Eta A time window.
-	Eta *ShippingTimeWindow `json:"eta,omitempty"`
+	// ETA A time window.
+	ETA *ShippingTimeWindow `json:"eta,omitempty"`
 
 	// FeeSplit How payment fees are shared between split destinations (default: proportionally).
 	FeeSplit *PayoutFeeSplit `json:"fee_split,omitempty"`
@@ -3559,11 +3559,11 @@ type ShippingOption struct {
 	// Title Title, e.g. Standard.
 	Title string `json:"title"`
 
-	// Vat VAT percentage, e.g. 25.
-	Vat *float64 `json:"vat,omitempty"`
+	// VAT VAT percentage, e.g. 25.
+	VAT *float64 `json:"vat,omitempty"`
 
-	// VatAmount VAT of amount, minor units (display only).
-	VatAmount *int64 `json:"vat_amount,omitempty"`
+	// VATAmount VAT of amount, minor units (display only).
+	VATAmount *int64 `json:"vat_amount,omitempty"`
 }
 
 // ShippingOptionDeliveryMethod How the order is delivered.
@@ -3598,14 +3598,14 @@ type Store struct {
 	// Email Store email.
 	Email *string `json:"email,omitempty"`
 
-	// Gln GLN number.
-	Gln *string `json:"gln,omitempty"`
+	// GLN GLN number.
+	GLN *string `json:"gln,omitempty"`
 
 	// ID Store id.
 	ID string `json:"id"`
 
-	// Mcc Four-digit Merchant Category Code (ISO 18245).
-	Mcc *string `json:"mcc,omitempty"`
+	// MCC Four-digit Merchant Category Code (ISO 18245).
+	MCC *string `json:"mcc,omitempty"`
 
 	// Name name of the store, aka trade name of the store
 	Name *string `json:"name,omitempty"`
@@ -3674,8 +3674,8 @@ type TokenError struct {
 	// Error The error itself.
 	Error ErrorDetails `json:"error"`
 
-	// MfaToken Set with error.code mfa_required (user grants only); pass it to the MFA challenge.
-	MfaToken *string `json:"mfa_token,omitempty"`
+	// MFAToken Set with error.code mfa_required (user grants only); pass it to the MFA challenge.
+	MFAToken *string `json:"mfa_token,omitempty"`
 }
 
 // TokenProvider Which card token to create, and with which provider.
@@ -3720,8 +3720,8 @@ type DinteroSystemVersion = string
 // FeatureToggles defines model for FeatureToggles.
 type FeatureToggles = []FeatureToggle
 
-// Ids defines model for Ids.
-type Ids = []string
+// IDs defines model for Ids.
+type IDs = []string
 
 // IncludeSession defines model for IncludeSession.
 type IncludeSession = bool
@@ -3762,7 +3762,7 @@ type ListSessionsParams struct {
 	StartingAfter *StartingAfter `form:"starting_after,omitempty" json:"starting_after,omitempty"`
 
 	// ID Only these session ids (?id=A&id=B).
-	ID Ids `form:"id,omitempty" json:"id,omitempty"`
+	ID IDs `form:"id,omitempty" json:"id,omitempty"`
 
 	// Search Matches merchant_reference, merchant_reference_2 or the customer name "{first_name} {last_name}".
 	Search *string `form:"search,omitempty" json:"search,omitempty"`
