@@ -42,12 +42,12 @@ func TestCheckoutAgainstFakes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := d.GetSession(ctx, *created.ID)
+	s, err := d.GetSession(ctx, created.GetID())
 	if err != nil || s.Order.MerchantReference != "order-7" {
 		t.Fatalf("GetSession: %v, %+v", err, s)
 	}
 	dsrv.Inject(dinterotest.OpGetSession, dinterotest.Fault{Status: 404})
-	_, err = d.GetSession(ctx, *created.ID)
+	_, err = d.GetSession(ctx, created.GetID())
 	var apiErr *dintero.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
 		t.Fatalf("injected 404: got %v", err)

@@ -21,8 +21,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 )
 
 // basePath mounts the fake API under a non-empty path, so a client that builds an absolute path
@@ -426,7 +424,7 @@ func TestInputChecks(t *testing.T) {
 		"missing profile id":    {func() error { _, err := c.CreateSessionFromProfile(ctx, SessionProfileCreateRequest{}); return err }, "is required"},
 		"nil token types":       {func() error { _, err := c.CreatePaymentTokenSession(ctx, PaymentTokenSessionRequest{}); return err }, "is required"},
 		"update needs order list": {func() error {
-			_, err := c.UpdateSession(ctx, testSessionID, SessionUpdateRequest{Express: &dinteroapi.SessionExpressUpdate{}})
+			_, err := c.UpdateSession(ctx, testSessionID, SessionUpdateRequest{Express: &SessionExpressUpdate{}})
 			return err
 		}, "express.shipping_options is required"},
 		"option for another call": {func() error { _, err := c.GetSession(ctx, testSessionID, UpdateWithoutLock()); return err }, "GetSession does not take the UpdateWithoutLock option"},

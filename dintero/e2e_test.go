@@ -17,7 +17,6 @@ import (
 
 	"github.com/paysession/paysession-go/dintero"
 	"github.com/paysession/paysession-go/dintero/dinterotest"
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 )
 
 const (
@@ -144,7 +143,7 @@ func TestE2EPagingWalksEverySessionOnce(t *testing.T) {
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	want := make([]string, 0, 250)
 	for i := range 250 {
-		s := srv.AddSession(dinteroapi.Session{
+		s := srv.AddSession(dintero.Session{
 			CreatedAt: dintero.Ptr(base.Add(time.Duration(i) * time.Minute)),
 			Order:     dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: fmt.Sprintf("bulk-%03d", i)},
 			URL:       dintero.SessionURLs{ReturnURL: "https://shop.example/return"},

@@ -62,8 +62,8 @@ func ExampleClient_CreateSession() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("session:", *created.ID)
-	fmt.Println("send the customer to:", *created.URL)
+	fmt.Println("session:", created.GetID())
+	fmt.Println("send the customer to:", created.GetURL())
 	// Output:
 	// session: T12345678.4VfSpqnprujVvsa8sHhXjf
 	// send the customer to: https://checkout.dintero.com/v1/view/T12345678.4VfSpqnprujVvsa8sHhXjf
@@ -79,7 +79,7 @@ func ExampleClient_Sessions() {
 			fmt.Println("error:", err)
 			break
 		}
-		fmt.Println(*s.ID)
+		fmt.Println(s.GetID())
 	}
 	// Output:
 	// T12345678.1a

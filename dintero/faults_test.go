@@ -34,7 +34,6 @@ import (
 
 	"github.com/paysession/paysession-go/dintero"
 	"github.com/paysession/paysession-go/dintero/dinterotest"
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 	"github.com/paysession/paysession-go/internal/httpx"
 	"github.com/paysession/paysession-go/internal/wiretest"
 )
@@ -524,7 +523,7 @@ func TestFaultsInjected(t *testing.T) {
 			// Cleanups run last first: drop the connections of calls that gave up (a detached
 			// token fetch still waiting on a hung server) so that Close need not wait for them.
 			t.Cleanup(srv.HTTPServer().CloseClientConnections)
-			seeded := srv.AddSession(dinteroapi.Session{
+			seeded := srv.AddSession(dintero.Session{
 				Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "seeded"},
 				URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 			})

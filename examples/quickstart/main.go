@@ -143,8 +143,8 @@ func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountI
 	if err != nil {
 		return fmt.Errorf("creating a session: %w", err)
 	}
-	id := *created.ID
-	fmt.Fprintf(out, "  created   %s (send the customer to %s)\n", id, *created.URL)
+	id := created.GetID()
+	fmt.Fprintf(out, "  created   %s (send the customer to %s)\n", id, created.GetURL())
 
 	s, err := c.GetSession(ctx, id)
 	if err != nil {
@@ -172,7 +172,7 @@ func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountI
 			return fmt.Errorf("listing sessions: %w", err)
 		}
 		listed++
-		ours = ours || *s.ID == id
+		ours = ours || s.GetID() == id
 	}
 	if !ours {
 		return fmt.Errorf("listing sessions matching %q: %s is not among the %d listed", reference, id, listed)
