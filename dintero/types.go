@@ -7,9 +7,9 @@ import "github.com/paysession/paysession-go/gen/dinteroapi"
 // that a parameter, a result or a field leads to, with the constants of the enum types. A
 // json.Unmarshal of a Dintero payload into dintero.Session keeps every field the spec declares.
 
-// Metadata holds merchant key/value pairs; values are strings or numbers. It is map[string]any
-// (the generated package declares it as an alias too, so the generator walks through it and
-// does not re-export it by itself).
+// Metadata holds merchant key/value pairs; values are strings or numbers. It is declared here by
+// hand: the generated Metadata is itself an alias (of map[string]any), and the generator
+// re-exports only the types the generated package defines.
 type Metadata = dinteroapi.Metadata
 
 // Payment-token providers for TokenProvider.PaymentProductType, under shorter names than the

@@ -14,17 +14,19 @@ import (
 // the same alias or constant.
 func writeAliases(b *bytes.Buffer, c config, gen *types.Package, reached []*types.TypeName,
 	docs map[string]string, declared map[string]types.Object,
-) error {
+) (map[string]bool, error) {
+	written := map[string]bool{}
 	for _, tn := range reached {
 		if obj, ok := declared[tn.Name()]; ok {
 			if tn2, ok := obj.(*types.TypeName); !ok || !tn2.IsAlias() || !types.Identical(tn2.Type(), tn.Type()) {
-				return fmt.Errorf("the API of %s reaches %s.%s, but %s declares %s as something else: rename one",
+				return nil, fmt.Errorf("the API of %s reaches %s.%s, but %s declares %s as something else: rename one",
 					c.wrapperPath, gen.Name(), tn.Name(), c.wrapperDir, tn.Name())
 			}
 		} else {
 			b.WriteString("\n")
 			writeComment(b, "", aliasDoc(tn.Name(), docs[tn.Name()], c.apiName))
 			fmt.Fprintf(b, "type %s = %s.%s\n", tn.Name(), gen.Name(), tn.Name())
+			written[tn.Name()] = true
 		}
 		var consts []*types.Const
 		for _, k := range enumConstants(tn) {
@@ -34,7 +36,7 @@ func writeAliases(b *bytes.Buffer, c config, gen *types.Package, reached []*type
 				continue
 			}
 			if k2, ok := obj.(*types.Const); !ok || !types.Identical(k2.Type(), k.Type()) || k2.Val().ExactString() != k.Val().ExactString() {
-				return fmt.Errorf("%s declares %s, which is not %s.%s: rename it", c.wrapperDir, k.Name(), gen.Name(), k.Name())
+				return nil, fmt.Errorf("%s declares %s, which is not %s.%s: rename it", c.wrapperDir, k.Name(), gen.Name(), k.Name())
 			}
 		}
 		if len(consts) == 0 {
@@ -43,10 +45,11 @@ func writeAliases(b *bytes.Buffer, c config, gen *types.Package, reached []*type
 		fmt.Fprintf(b, "\n// Values of %s.\nconst (\n", tn.Name())
 		for _, k := range consts {
 			fmt.Fprintf(b, "\t%s %s = %s.%s\n", k.Name(), tn.Name(), gen.Name(), k.Name())
+			written[k.Name()] = true
 		}
 		b.WriteString(")\n")
 	}
-	return nil
+	return written, nil
 }
 
 // typeDocs returns the doc comment text of every type declared in files, by name.

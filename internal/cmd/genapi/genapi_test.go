@@ -46,10 +46,10 @@ func checkFixture(t *testing.T, c config) (wrap, gen *types.Package) {
 	var err error
 	l, err := newLoader(fset, []string{"net/http", "time"})
 	require.NoError(t, err)
-	gen, err = l.check(c.genPath, parseAll(t, fset, c.genDir), true)
+	gen, err = l.check(c.genPath, parseAll(t, fset, c.genDir), true, nil)
 	require.NoError(t, err)
 	l.local[c.genPath] = gen
-	wrap, err = l.check(c.wrapperPath, parseAll(t, fset, c.wrapperDir), true)
+	wrap, err = l.check(c.wrapperPath, parseAll(t, fset, c.wrapperDir), true, nil)
 	require.NoError(t, err)
 	return wrap, gen
 }
@@ -199,6 +199,12 @@ func TestGenerateRefusesAmbiguousInput(t *testing.T) {
 			old:     "// Store sells pets.\n",
 			new:     "// Store sells pets.\n//\n//paysession:getters\n",
 			wantErr: "Store is marked //paysession:getters but is not a struct type with pointer fields",
+		},
+		{
+			name:    "handwritten code uses a generated name that its API does not reach",
+			old:     "var _, _ = ownerEmail, (*Claims).subject",
+			new:     "var _, _ = ownerEmail, (*Claims).subject\n\nvar _ Unused",
+			wantErr: "store.go:46:7 uses Unused, which its API does not reach, so aliases.gen.go does not declare it: write fixtureapi.Unused",
 		},
 		{
 			name:    "handwritten code that does not compile",

@@ -152,9 +152,10 @@ func (l *loader) Import(path string) (*types.Package, error) {
 	return l.gc.Import(path)
 }
 
-// check type-checks files as the package path. With strict, the first errors fail the check;
-// otherwise they are dropped and the package comes back as complete as go/types can make it.
-func (l *loader) check(path string, files []*ast.File, strict bool) (*types.Package, error) {
+// check type-checks files as the package path, recording in info (which may be nil). With strict,
+// the first errors fail the check; otherwise they are dropped and the package comes back as
+// complete as go/types can make it.
+func (l *loader) check(path string, files []*ast.File, strict bool, info *types.Info) (*types.Package, error) {
 	var errs []error
 	conf := types.Config{
 		Importer: l,
@@ -164,7 +165,7 @@ func (l *loader) check(path string, files []*ast.File, strict bool) (*types.Pack
 			}
 		},
 	}
-	pkg, _ := conf.Check(path, l.fset, files, nil)
+	pkg, _ := conf.Check(path, l.fset, files, info)
 	if strict && len(errs) > 0 {
 		return nil, fmt.Errorf("type-checking %s:\n%w", path, errors.Join(errs...))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"go/ast"
 	"go/format"
@@ -50,7 +51,7 @@ func generate(c config) (map[string][]byte, error) {
 	outputs := map[string][]byte{}
 
 	// The generated package and its getters, checked together: the wrapper may call them.
-	gen, err := l.check(c.genPath, genFiles, true)
+	gen, err := l.check(c.genPath, genFiles, true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +68,7 @@ func generate(c config) (map[string][]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if gen, err = l.check(c.genPath, append(slices.Clip(genFiles), f), true); err != nil {
+		if gen, err = l.check(c.genPath, append(slices.Clip(genFiles), f), true, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -86,7 +87,7 @@ func generate(c config) (map[string][]byte, error) {
 		return nil, err
 	}
 	files := append(slices.Clip(wrapFiles), stub)
-	loose, _ := l.check(c.wrapperPath, files, false)
+	loose, _ := l.check(c.wrapperPath, files, false, nil)
 	marked, err := markedStructs(loose, wrapFiles)
 	if err != nil {
 		return nil, err
@@ -106,7 +107,8 @@ func generate(c config) (map[string][]byte, error) {
 		}
 		files = append(files, f)
 	}
-	wrap, err := l.check(c.wrapperPath, files, true)
+	info := &types.Info{Uses: map[*ast.Ident]types.Object{}}
+	wrap, err := l.check(c.wrapperPath, files, true, info)
 	if err != nil {
 		return nil, err
 	}
@@ -124,8 +126,22 @@ func generate(c config) (map[string][]byte, error) {
 	writeComment(&body, "", fmt.Sprintf("The types of %s that the API of package %s uses, directly or "+
 		"through their fields, under the same names: %s.X is %s.X. Their fields are documented in %s "+
 		"and in the generated package: go doc %s.X.", c.genDir, wrapName, wrapName, gen.Name(), c.spec, c.genPath))
-	if err := writeAliases(&body, c, gen, reached, typeDocs(genFiles), handwritten); err != nil {
+	written, err := writeAliases(&body, c, gen, reached, typeDocs(genFiles), handwritten)
+	if err != nil {
 		return nil, err
+	}
+	// A generated name the handwritten code uses unqualified must be one the aliases declare, or
+	// the package would not compile with them.
+	var unwritten []string
+	for id, obj := range info.Uses {
+		if obj.Parent() == wrap.Scope() && stubbed[obj.Name()] && !written[obj.Name()] {
+			unwritten = append(unwritten, fmt.Sprintf("%s uses %s, which its API does not reach, so %s "+
+				"does not declare it: write %s.%s", fset.Position(id.Pos()), obj.Name(), aliasesFile, gen.Name(), obj.Name()))
+		}
+	}
+	if len(unwritten) > 0 {
+		slices.Sort(unwritten)
+		return nil, errors.New(strings.Join(unwritten, "\n"))
 	}
 	outputs[filepath.Join(c.wrapperDir, aliasesFile)], err = source(
 		header("package "+wrapName+" and "+c.genDir), "", wrapName, imports, body.Bytes())
