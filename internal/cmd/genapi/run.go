@@ -49,86 +49,103 @@ func generate(c config) (map[string][]byte, error) {
 		return nil, err
 	}
 	outputs := map[string][]byte{}
+	gen, err := generatedPackage(l, c, genFiles, outputs)
+	if err != nil {
+		return nil, err
+	}
+	if err := wrapperPackage(l, c, gen, typeDocs(genFiles), wrapFiles, outputs); err != nil {
+		return nil, err
+	}
+	return outputs, nil
+}
 
-	// The generated package and its getters, checked together: the wrapper may call them.
-	gen, err := l.check(c.genPath, genFiles, true, nil)
+// generatedPackage type-checks the generated package, adds its getters and doc comment to
+// outputs, and returns the package with the getters, which the wrapper may call.
+func generatedPackage(l *loader, c config, files []*ast.File, outputs map[string][]byte) (*types.Package, error) {
+	gen, err := l.check(c.genPath, files, true, nil)
+	if err != nil {
+		return nil, err
+	}
+	name := gen.Name()
+	outputs[filepath.Join(c.genDir, docFile)], err = source(header(c.spec), genPackageDoc(c, name), name, newImportSet(), nil)
 	if err != nil {
 		return nil, err
 	}
 	imports := newImportSet()
 	var body bytes.Buffer
 	writeGetters(&body, gen, jsonStructs(gen), imports)
-	genGetters, err := source(header("the types of "+c.genDir), "", gen.Name(), imports, body.Bytes())
+	if body.Len() == 0 {
+		return gen, nil
+	}
+	file := filepath.Join(c.genDir, gettersFile)
+	if outputs[file], err = source(header("the types of "+c.genDir), "", name, imports, body.Bytes()); err != nil {
+		return nil, err
+	}
+	f, err := parseOutput(l.fset, file, outputs[file])
 	if err != nil {
 		return nil, err
 	}
-	if body.Len() > 0 {
-		outputs[filepath.Join(c.genDir, gettersFile)] = genGetters
-		f, err := parseOutput(fset, filepath.Join(c.genDir, gettersFile), genGetters)
-		if err != nil {
-			return nil, err
-		}
-		if gen, err = l.check(c.genPath, append(slices.Clip(genFiles), f), true, nil); err != nil {
-			return nil, err
-		}
-	}
-	l.local[c.genPath] = gen
-	outputs[filepath.Join(c.genDir, docFile)], err = source(header(c.spec), genPackageDoc(c, gen.Name()), gen.Name(), newImportSet(), nil)
-	if err != nil {
-		return nil, err
-	}
+	return l.check(c.genPath, append(slices.Clip(files), f), true, nil)
+}
 
-	// The wrapper's handwritten files, with every name of the generated package visible.
-	wrapName := wrapFiles[0].Name.Name
-	declared := topLevelNames(wrapFiles)
-	stubSrc, stubbed := stubSource(wrapName, gen, declared)
-	stub, err := parseOutput(fset, filepath.Join(c.wrapperDir, "genapi-stub.go"), stubSrc)
+// wrapperPackage type-checks the wrapper's handwritten files with every name of the generated
+// package gen visible, and adds to outputs its getters (for the marked types) and the aliases of
+// what its API reaches.
+func wrapperPackage(l *loader, c config, gen *types.Package, genDocs map[string]string,
+	files []*ast.File, outputs map[string][]byte,
+) error {
+	l.local[c.genPath] = gen
+	name := files[0].Name.Name
+	declared := topLevelNames(files)
+	stubSrc, stubbed := stubSource(name, gen, declared)
+	stub, err := parseOutput(l.fset, filepath.Join(c.wrapperDir, "genapi-stub.go"), stubSrc)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	files := append(slices.Clip(wrapFiles), stub)
-	loose, _ := l.check(c.wrapperPath, files, false, nil)
-	marked, err := markedStructs(loose, wrapFiles)
+	all := append(slices.Clip(files), stub)
+
+	// Getters first: the handwritten code may call them. Until they exist, it type-checks only
+	// loosely, which is enough to read the marked struct types.
+	loose, _ := l.check(c.wrapperPath, all, false, nil)
+	marked, err := markedStructs(loose, files)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(marked) > 0 {
 		imports := newImportSet()
 		var body bytes.Buffer
 		writeGetters(&body, loose, marked, imports)
-		src, err := source(header("package "+wrapName), "", wrapName, imports, body.Bytes())
-		if err != nil {
-			return nil, err
+		file := filepath.Join(c.wrapperDir, gettersFile)
+		if outputs[file], err = source(header("package "+name), "", name, imports, body.Bytes()); err != nil {
+			return err
 		}
-		outputs[filepath.Join(c.wrapperDir, gettersFile)] = src
-		f, err := parseOutput(fset, filepath.Join(c.wrapperDir, gettersFile), src)
+		f, err := parseOutput(l.fset, file, outputs[file])
 		if err != nil {
-			return nil, err
+			return err
 		}
-		files = append(files, f)
+		all = append(all, f)
 	}
 	info := &types.Info{Uses: map[*ast.Ident]types.Object{}}
-	wrap, err := l.check(c.wrapperPath, files, true, info)
+	wrap, err := l.check(c.wrapperPath, all, true, info)
 	if err != nil {
-		return nil, err
+		return err
 	}
 
-	// The aliases of what the wrapper's own API reaches.
 	reached := reachable(wrap, gen, func(o types.Object) bool { return !stubbed[o.Name()] })
 	handwritten := map[string]types.Object{}
-	for name := range declared {
-		handwritten[name] = wrap.Scope().Lookup(name)
+	for n := range declared {
+		handwritten[n] = wrap.Scope().Lookup(n)
 	}
-	imports = newImportSet()
+	imports := newImportSet()
 	imports.names[c.genPath] = gen.Name()
-	body.Reset()
-	fmt.Fprintf(&body, "\n")
+	var body bytes.Buffer
+	body.WriteString("\n")
 	writeComment(&body, "", fmt.Sprintf("The types of %s that the API of package %s uses, directly or "+
 		"through their fields, under the same names: %s.X is %s.X. Their fields are documented in %s "+
-		"and in the generated package: go doc %s.X.", c.genDir, wrapName, wrapName, gen.Name(), c.spec, c.genPath))
-	written, err := writeAliases(&body, c, gen, reached, typeDocs(genFiles), handwritten)
+		"and in the generated package: go doc %s.X.", c.genDir, name, name, gen.Name(), c.spec, c.genPath))
+	written, err := writeAliases(&body, c, gen, reached, genDocs, handwritten)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// A generated name the handwritten code uses unqualified must be one the aliases declare, or
 	// the package would not compile with them.
@@ -136,19 +153,16 @@ func generate(c config) (map[string][]byte, error) {
 	for id, obj := range info.Uses {
 		if obj.Parent() == wrap.Scope() && stubbed[obj.Name()] && !written[obj.Name()] {
 			unwritten = append(unwritten, fmt.Sprintf("%s uses %s, which its API does not reach, so %s "+
-				"does not declare it: write %s.%s", fset.Position(id.Pos()), obj.Name(), aliasesFile, gen.Name(), obj.Name()))
+				"does not declare it: write %s.%s", l.fset.Position(id.Pos()), obj.Name(), aliasesFile, gen.Name(), obj.Name()))
 		}
 	}
 	if len(unwritten) > 0 {
 		slices.Sort(unwritten)
-		return nil, errors.New(strings.Join(unwritten, "\n"))
+		return errors.New(strings.Join(unwritten, "\n"))
 	}
 	outputs[filepath.Join(c.wrapperDir, aliasesFile)], err = source(
-		header("package "+wrapName+" and "+c.genDir), "", wrapName, imports, body.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	return outputs, nil
+		header("package "+name+" and "+c.genDir), "", name, imports, body.Bytes())
+	return err
 }
 
 // header is the first line of an output generated from what.
