@@ -35,19 +35,19 @@ func TestCheckoutAgainstFakes(t *testing.T) {
 		t.Fatal(err)
 	}
 	created, err := d.CreateSession(ctx, dintero.SessionCreateRequest{
-		URL:           dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL:           dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order:         dintero.Order{Amount: 10000, Currency: "NOK", MerchantReference: "order-7"},
 		Configuration: dintero.SessionConfiguration{ActivePaymentTypes: &dintero.ActivePaymentTypes{Enabled: dintero.Ptr(true)}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := d.GetSession(ctx, *created.ID)
+	s, err := d.GetSession(ctx, created.GetID())
 	if err != nil || s.Order.MerchantReference != "order-7" {
 		t.Fatalf("GetSession: %v, %+v", err, s)
 	}
 	dsrv.Inject(dinterotest.OpGetSession, dinterotest.Fault{Status: 404})
-	_, err = d.GetSession(ctx, *created.ID)
+	_, err = d.GetSession(ctx, created.GetID())
 	var apiErr *dintero.APIError
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
 		t.Fatalf("injected 404: got %v", err)

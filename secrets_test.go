@@ -458,7 +458,7 @@ func secDintero(t *testing.T, rec *secRecorder, logger *slog.Logger) (received [
 			require.Error(t, err, label)
 			rec.err(label+" GetSession", err)
 			_, err = c.CreateSession(callCtx, dintero.SessionCreateRequest{
-				URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+				URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 				Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "sec"},
 			})
 			require.Error(t, err, label)
@@ -486,7 +486,7 @@ func secDintero(t *testing.T, rec *secRecorder, logger *slog.Logger) (received [
 				require.Error(t, err, label)
 				rec.err(label+" GetSession", err)
 				_, err = c.CreateSession(callCtx, dintero.SessionCreateRequest{
-					URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+					URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 					Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "sec"},
 				})
 				require.Error(t, err, label)

@@ -35,6 +35,15 @@
 // lower-level Signer and JWTSigner sign any
 // CyberSource REST request.
 //
+// The request types (CaptureContextRequest, CardFields, …) and ErrorDetail are the ones generated
+// from api/cyberflex.yaml (package gen/cyberflexapi), re-exported here under the same names as
+// type aliases, so that there is no need to import gen/cyberflexapi. go doc shows an alias with
+// one line about it (go doc cyberflex.CardFields); the fields, their documentation and the Get
+// methods are the generated type's: go doc
+// github.com/paysession/paysession-go/gen/cyberflexapi.CardFields (pkg.go.dev links each alias
+// to it). The capture context itself (CaptureContext, CaptureContextClaims) is handwritten: it
+// is a JWT, not a JSON body of the spec.
+//
 // No credential ever appears in an error, a log line or the fmt output of a
 // Client, an option or an APIError.
 package cyberflex

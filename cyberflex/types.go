@@ -1,56 +1,16 @@
 package cyberflex
 
-import (
-	"reflect"
+import "reflect"
 
-	"github.com/paysession/paysession-go/gen/cyberflexapi"
-)
-
-// The request types are the generated models of api/cyberflex.yaml,
-// re-exported under the same names as type aliases so that a value built
-// here is exactly what the low-level client in gen/cyberflexapi marshals,
-// and a field CyberSource adds to the spec appears here without any
-// hand-written change.
-type (
-	// CaptureContextRequest is the body of POST /flex/v2/sessions:
-	// {"fields": {...}}. Every official SDK and the spec wrap the fields in
-	// "fields" (the developer guide's examples omit it; NOTES §1).
-	CaptureContextRequest = cyberflexapi.CaptureContextRequest
-
-	// CaptureContextFields groups the fields to collect as in a payment
-	// request: orderInformation and paymentInformation.
-	CaptureContextFields = cyberflexapi.CaptureContextFields
-
-	// FieldRequirement is one field of the capture context. CyberSource's
-	// rule: a listed field is required unless "required" is false, and an
-	// empty object ({}) means required. Build it with Required or Optional.
-	FieldRequirement = cyberflexapi.FieldRequirement
-
-	// OrderInformationFields are the order fields to collect.
-	OrderInformationFields = cyberflexapi.OrderInformationFields
-
-	// AmountDetailsFields are the amount fields to collect.
-	AmountDetailsFields = cyberflexapi.AmountDetailsFields
-
-	// BillToFields are the billing address fields to collect.
-	BillToFields = cyberflexapi.BillToFields
-
-	// ShipToFields are the shipping address fields to collect.
-	ShipToFields = cyberflexapi.ShipToFields
-
-	// PaymentInformationFields are the payment fields to collect.
-	PaymentInformationFields = cyberflexapi.PaymentInformationFields
-
-	// CardFields are the card fields to collect. The card data is sent
-	// from the browser straight to CyberSource and never reaches the
-	// merchant's servers.
-	CardFields = cyberflexapi.CardFields
-
-	// ErrorDetail is one entry of the "details" of a CyberSource error
-	// body: the request field concerned (Location) and what is wrong with
-	// it (Message). Both are optional in the spec, hence pointers.
-	ErrorDetail = cyberflexapi.ErrorDetail
-)
+// The request types are the generated models of api/cyberflex.yaml (package gen/cyberflexapi),
+// re-exported under the same names in aliases.gen.go, which go generate writes from this
+// package's API: a value built here is exactly what the low-level client marshals, and a field
+// CyberSource adds to the spec appears here without any handwritten change. Every official SDK
+// and the spec wrap the fields of a CaptureContextRequest in "fields" (the developer guide's
+// examples leave it out). A FieldRequirement follows CyberSource's rule: a listed field is
+// required unless "required" is false, and an empty object ({}) means required; build it with
+// Required or Optional. The card data is sent from the browser straight to CyberSource and never
+// reaches the merchant's servers.
 
 // Required marks a field the customer must fill in. It is sent as
 // {"required": true}, which is what the official SDKs send; CyberSource

@@ -38,7 +38,7 @@ func answeringClient(t *testing.T, rt rtFunc, opts ...dintero.Option) *dintero.C
 func TestAnswersWithoutWhatTheCallPromisesAreErrors(t *testing.T) {
 	ctx := context.Background()
 	req := dintero.SessionCreateRequest{
-		URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "r"},
 	}
 	calls := map[string]func(c *dintero.Client) error{

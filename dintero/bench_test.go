@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/paysession/paysession-go/dintero"
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 )
 
 const (
@@ -99,20 +98,20 @@ func benchCreateRequest() dintero.SessionCreateRequest {
 	item := func(id, line, desc string, qty float64, amount int64) dintero.OrderItem {
 		return dintero.OrderItem{
 			ID: dintero.Ptr(id), LineID: dintero.Ptr(line), Description: dintero.Ptr(desc),
-			Type: dintero.Ptr(dinteroapi.OrderItemTypePhysical), Quantity: dintero.Ptr(qty),
-			Amount: dintero.Ptr(amount), Vat: dintero.Ptr(25.0), VatAmount: dintero.Ptr(amount / 5),
+			Type: dintero.Ptr(dintero.OrderItemTypePhysical), Quantity: dintero.Ptr(qty),
+			Amount: dintero.Ptr(amount), VAT: dintero.Ptr(25.0), VATAmount: dintero.Ptr(amount / 5),
 			ThumbnailURL: dintero.Ptr("https://cdn.shop.example/img/" + id + ".jpg"),
 		}
 	}
 	return dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{
+		URL: dintero.SessionURLs{
 			ReturnURL:        "https://shop.example/checkout/return?order=order-000001",
 			CallbackURL:      dintero.Ptr("https://shop.example/api/dintero/callback?method=POST&order=order-000001"),
 			MerchantTermsURL: dintero.Ptr("https://shop.example/terms"),
 		},
 		Customer: &dintero.SessionCustomer{Email: dintero.Ptr("kari.nordmann@example.no"), PhoneNumber: dintero.Ptr("+4799999999")},
 		Order: dintero.Order{
-			Amount: 52900, Currency: "NOK", MerchantReference: "order-000001", VatAmount: dintero.Ptr(int64(10580)),
+			Amount: 52900, Currency: "NOK", MerchantReference: "order-000001", VATAmount: dintero.Ptr(int64(10580)),
 			ShippingAddress: addr, BillingAddress: addr,
 			Items: []dintero.OrderItem{
 				item("sku-1001", "1", "Merino wool sweater, navy, M", 1, 39900),
@@ -126,8 +125,8 @@ func benchCreateRequest() dintero.SessionCreateRequest {
 		},
 		Configuration: dintero.SessionConfiguration{
 			AutoCapture: dintero.Ptr(false),
-			Vipps:       &dinteroapi.VippsConfiguration{Enabled: true},
-			Payex:       &dinteroapi.PayExConfiguration{Creditcard: &dinteroapi.PayExCreditcardConfiguration{Enabled: true}},
+			Vipps:       &dintero.VippsConfiguration{Enabled: true},
+			Payex:       &dintero.PayExConfiguration{Creditcard: &dintero.PayExCreditcardConfiguration{Enabled: true}},
 		},
 		Metadata: dintero.Metadata{"shop_session": "sess-1", "campaign": "black-friday"},
 	}
@@ -291,32 +290,32 @@ func (b *benchBaseline) do(ctx context.Context, method, path string, body []byte
 	return json.Unmarshal(data, out)
 }
 
-func (b *benchBaseline) getSession(ctx context.Context, id string) (*dinteroapi.Session, error) {
-	var s dinteroapi.Session
+func (b *benchBaseline) getSession(ctx context.Context, id string) (*dintero.Session, error) {
+	var s dintero.Session
 	if err := b.do(ctx, http.MethodGet, "/sessions/"+url.PathEscape(id), nil, &s); err != nil {
 		return nil, err
 	}
 	return &s, nil
 }
 
-func (b *benchBaseline) createSession(ctx context.Context, req dinteroapi.SessionCreateRequest) (*dinteroapi.SessionCreated, error) {
+func (b *benchBaseline) createSession(ctx context.Context, req dintero.SessionCreateRequest) (*dintero.SessionCreated, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
-	var out dinteroapi.SessionCreated
+	var out dintero.SessionCreated
 	if err := b.do(ctx, http.MethodPost, "/sessions", body, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
 }
 
-func (b *benchBaseline) listSessions(ctx context.Context, limit int, startingAfter string) ([]dinteroapi.Session, error) {
+func (b *benchBaseline) listSessions(ctx context.Context, limit int, startingAfter string) ([]dintero.Session, error) {
 	q := url.Values{"limit": {strconv.Itoa(limit)}}
 	if startingAfter != "" {
 		q.Set("starting_after", startingAfter)
 	}
-	var out []dinteroapi.Session
+	var out []dintero.Session
 	if err := b.do(ctx, http.MethodGet, "/sessions?"+q.Encode(), nil, &out); err != nil {
 		return nil, err
 	}
@@ -325,7 +324,7 @@ func (b *benchBaseline) listSessions(ctx context.Context, limit int, startingAft
 
 // walk calls fn for every session, page by page (starting_after = the last id of the page
 // before), holding one page at a time, and stops after a short page.
-func (b *benchBaseline) walk(ctx context.Context, fn func(*dinteroapi.Session)) error {
+func (b *benchBaseline) walk(ctx context.Context, fn func(*dintero.Session)) error {
 	after := ""
 	for {
 		page, err := b.listSessions(ctx, benchPage, after)
@@ -460,7 +459,7 @@ func BenchmarkSessions(b *testing.B) {
 			m := measureBenchPerSession(b, total)
 			for b.Loop() {
 				n := 0
-				err := c.walk(ctx, func(s *dinteroapi.Session) {
+				err := c.walk(ctx, func(s *dintero.Session) {
 					benchSink = s.ID
 					n++
 				})
@@ -567,7 +566,7 @@ func TestBenchBaselineDoesTheSameJob(t *testing.T) {
 		}
 		sdkIDs = append(sdkIDs, *s.ID)
 	}
-	if err := base.walk(ctx, func(s *dinteroapi.Session) { baseIDs = append(baseIDs, *s.ID) }); err != nil {
+	if err := base.walk(ctx, func(s *dintero.Session) { baseIDs = append(baseIDs, *s.ID) }); err != nil {
 		t.Fatal(err)
 	}
 	if len(sdkIDs) != 250 || strings.Join(sdkIDs, ",") != strings.Join(baseIDs, ",") {

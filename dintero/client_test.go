@@ -21,8 +21,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 )
 
 // basePath mounts the fake API under a non-empty path, so a client that builds an absolute path
@@ -103,14 +101,14 @@ func sessionJSON(id string) string {
 
 func createRequest() SessionCreateRequest {
 	return SessionCreateRequest{
-		URL: SessionUrls{ReturnURL: "https://shop.example/return", CallbackURL: Ptr("https://shop.example/callback?method=POST")},
+		URL: SessionURLs{ReturnURL: "https://shop.example/return", CallbackURL: Ptr("https://shop.example/callback?method=POST")},
 		Order: Order{
 			Amount: 0, Currency: "NOK", MerchantReference: "order-1",
-			VatAmount:      Ptr(int64(0)),
+			VATAmount:      Ptr(int64(0)),
 			PartialPayment: Ptr(false),
 			Items: []OrderItem{{
 				ID: Ptr("sku-1"), LineID: Ptr("1"), Description: Ptr("Gift wrap"),
-				Quantity: Ptr(1.5), Amount: Ptr(int64(0)), Vat: Ptr(25.0), VatAmount: Ptr(int64(0)),
+				Quantity: Ptr(1.5), Amount: Ptr(int64(0)), VAT: Ptr(25.0), VATAmount: Ptr(int64(0)),
 			}},
 		},
 		Configuration: SessionConfiguration{},
@@ -163,7 +161,7 @@ func TestWireFormat(t *testing.T) {
 			call: func() error {
 				_, err := c.CreateSessionFromProfile(ctx, SessionProfileCreateRequest{
 					ProfileID: "default",
-					URL:       SessionUrls{ReturnURL: "https://shop.example/return"},
+					URL:       SessionURLs{ReturnURL: "https://shop.example/return"},
 					Order:     Order{Amount: 1000, Currency: "NOK", MerchantReference: "order-2"},
 				})
 				return err
@@ -178,7 +176,7 @@ func TestWireFormat(t *testing.T) {
 				_, err := c.CreatePaymentTokenSession(ctx, PaymentTokenSessionRequest{
 					Session: PaymentTokenSession{
 						Order: PaymentTokenOrder{Currency: "NOK", MerchantReference: "token-1"},
-						URL:   SessionUrls{ReturnURL: "https://shop.example/return"},
+						URL:   SessionURLs{ReturnURL: "https://shop.example/return"},
 					},
 					TokenProvider: TokenProvider{PaymentProductType: PayExCreditcard, TokenTypes: []TokenType{TokenTypePaymentToken}},
 				}, IncludeSession())
@@ -422,7 +420,7 @@ func TestInputChecks(t *testing.T) {
 		"missing profile id":    {func() error { _, err := c.CreateSessionFromProfile(ctx, SessionProfileCreateRequest{}); return err }, "is required"},
 		"nil token types":       {func() error { _, err := c.CreatePaymentTokenSession(ctx, PaymentTokenSessionRequest{}); return err }, "is required"},
 		"update needs order list": {func() error {
-			_, err := c.UpdateSession(ctx, testSessionID, SessionUpdateRequest{Express: &dinteroapi.SessionExpressUpdate{}})
+			_, err := c.UpdateSession(ctx, testSessionID, SessionUpdateRequest{Express: &SessionExpressUpdate{}})
 			return err
 		}, "express.shipping_options is required"},
 		"nil option": {func() error { _, err := c.GetSession(ctx, testSessionID, nil); return err }, "GetSession: nil option"},
@@ -645,12 +643,12 @@ func TestRetryRules(t *testing.T) {
 		"ListSessions":  {true, func(c *Client) error { _, err := c.ListSessions(ctx); return err }},
 		"CreateSession": {false, func(c *Client) error { _, err := c.CreateSession(ctx, createRequest()); return err }},
 		"CreateSessionFromProfile": {false, func(c *Client) error {
-			_, err := c.CreateSessionFromProfile(ctx, SessionProfileCreateRequest{ProfileID: "p", URL: SessionUrls{ReturnURL: "https://x"}, Order: Order{Currency: "NOK", MerchantReference: "r"}})
+			_, err := c.CreateSessionFromProfile(ctx, SessionProfileCreateRequest{ProfileID: "p", URL: SessionURLs{ReturnURL: "https://x"}, Order: Order{Currency: "NOK", MerchantReference: "r"}})
 			return err
 		}},
 		"CreatePaymentTokenSession": {false, func(c *Client) error {
 			_, err := c.CreatePaymentTokenSession(ctx, PaymentTokenSessionRequest{
-				Session:       PaymentTokenSession{Order: PaymentTokenOrder{Currency: "NOK", MerchantReference: "r"}, URL: SessionUrls{ReturnURL: "https://x"}},
+				Session:       PaymentTokenSession{Order: PaymentTokenOrder{Currency: "NOK", MerchantReference: "r"}, URL: SessionURLs{ReturnURL: "https://x"}},
 				TokenProvider: TokenProvider{PaymentProductType: PayExCreditcard, TokenTypes: []TokenType{TokenTypePaymentToken}},
 			})
 			return err

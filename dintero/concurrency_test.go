@@ -24,9 +24,9 @@ import (
 func concOrder(i int) dintero.SessionCreateRequest {
 	amount := int64(1000 + i)
 	return dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order: dintero.Order{Amount: amount, Currency: "NOK", MerchantReference: fmt.Sprintf("conc-%03d-ref", i), Items: []dintero.OrderItem{{
-			LineID: dintero.Ptr("1"), Description: dintero.Ptr("Item"), Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(amount), Vat: dintero.Ptr(25.0),
+			LineID: dintero.Ptr("1"), Description: dintero.Ptr("Item"), Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(amount), VAT: dintero.Ptr(25.0),
 		}}},
 		Configuration: dintero.SessionConfiguration{},
 	}
@@ -54,7 +54,7 @@ func concLifecycle(ctx context.Context, c *dintero.Client, i int) (string, error
 	updated, err := c.UpdateSession(ctx, id, dintero.SessionUpdateRequest{Order: dintero.OrderUpdate{
 		Amount: &newAmount,
 		Items: []dintero.OrderItem{{LineID: dintero.Ptr("1"), Description: dintero.Ptr("Item"), Quantity: dintero.Ptr(1.0),
-			Amount: &newAmount, Vat: dintero.Ptr(25.0)}},
+			Amount: &newAmount, VAT: dintero.Ptr(25.0)}},
 	}}, dintero.UpdateWithoutLock())
 	if err != nil {
 		return id, fmt.Errorf("update: %w", err)
@@ -177,7 +177,7 @@ func TestColdClientFetchesOneToken(t *testing.T) {
 	for i := range ids {
 		ids[i] = *srv.AddSession(dintero.Session{
 			Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: fmt.Sprintf("cold-%03d-ref", i)},
-			URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+			URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		}).ID
 	}
 

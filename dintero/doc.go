@@ -5,10 +5,10 @@
 //
 //	c, err := dintero.New(dintero.WithClientCredentials("T12345678", clientID, clientSecret))
 //	created, err := c.CreateSession(ctx, dintero.SessionCreateRequest{
-//		URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+//		URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 //		Order: dintero.Order{Amount: 29900, Currency: "NOK", MerchantReference: "order-1"},
 //	})
-//	// redirect the customer to *created.URL
+//	// redirect the customer to created.GetURL()
 //
 // Authentication: WithClientCredentials exchanges an API client's id and secret for an access
 // token, caches it, refreshes it shortly before it expires (one fetch however many goroutines
@@ -30,9 +30,18 @@
 // UpdateSession, FeatureToggles(...). The Dintero-System-* headers are set once for the
 // client with WithSystem.
 //
-// The request and response types are the ones generated from api/dintero-checkout.yaml
-// (package gen/dinteroapi), re-exported here by name. Optional fields are pointers, so that an
-// amount of 0 or a false flag is sent when you set it: use Ptr. Enum fields are plain strings,
-// so a value Dintero adds later decodes; a field Dintero adds later is not in the types, but
-// every call takes RawResponse(&buf), which keeps the answer's body byte for byte.
+// The request and response types are the ones generated from api/dintero-checkout.yaml (package
+// gen/dinteroapi), re-exported here under the same names as type aliases: every generated type
+// this package's API leads to, with the constants of its enum types (OrderItemTypePhysical,
+// SessionEventNameAUTHORIZED), so that there is no need to import gen/dinteroapi. go doc shows an
+// alias with one line about it (go doc dintero.Session); the fields, their documentation and
+// the Get methods are the generated type's: go doc
+// github.com/paysession/paysession-go/gen/dinteroapi.Session (pkg.go.dev links each alias to it).
+//
+// Optional fields are pointers, so that an amount of 0 or a false flag is sent when you set it:
+// set them with Ptr, read them with the Get methods, which return the zero value for a nil field
+// or receiver (s.GetCustomer().GetEmail() is "" when the session has no customer). Enum fields
+// are plain strings, so a value Dintero adds later decodes; a field Dintero adds later is not in
+// the types, but every call takes RawResponse(&buf), which keeps the answer's body byte for byte.
+// A Session has no status field: its state follows from TransactionID, CancelledAt and Events.
 package dintero

@@ -17,7 +17,6 @@ import (
 
 	"github.com/paysession/paysession-go/dintero"
 	"github.com/paysession/paysession-go/dintero/dinterotest"
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 )
 
 const (
@@ -37,9 +36,9 @@ func e2eSetup(t *testing.T, opts ...dinterotest.Option) (*dinterotest.Server, *d
 
 func e2eOrder(ref string, amount int64) dintero.SessionCreateRequest {
 	return dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return", CallbackURL: dintero.Ptr("https://shop.example/callback?shop=1")},
+		URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return", CallbackURL: dintero.Ptr("https://shop.example/callback?shop=1")},
 		Order: dintero.Order{Amount: amount, Currency: "NOK", MerchantReference: ref, Items: []dintero.OrderItem{{
-			LineID: dintero.Ptr("1"), Description: dintero.Ptr("Item"), Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(amount), Vat: dintero.Ptr(25.0),
+			LineID: dintero.Ptr("1"), Description: dintero.Ptr("Item"), Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(amount), VAT: dintero.Ptr(25.0),
 		}}},
 		Configuration: dintero.SessionConfiguration{ActivePaymentTypes: &dintero.ActivePaymentTypes{Enabled: dintero.Ptr(true)}},
 	}
@@ -63,7 +62,7 @@ func TestE2ESessionLifecycle(t *testing.T) {
 
 	// Without the customer's checkout holding the lock, an update must say it goes without.
 	update := dintero.SessionUpdateRequest{Order: dintero.OrderUpdate{Amount: dintero.Ptr(int64(12000)), Items: []dintero.OrderItem{{
-		LineID: dintero.Ptr("1"), Description: dintero.Ptr("Item"), Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(12000)), Vat: dintero.Ptr(25.0),
+		LineID: dintero.Ptr("1"), Description: dintero.Ptr("Item"), Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(12000)), VAT: dintero.Ptr(25.0),
 	}}}}
 	_, err = c.UpdateSession(ctx, id, update)
 	var apiErr *dintero.APIError
@@ -144,10 +143,10 @@ func TestE2EPagingWalksEverySessionOnce(t *testing.T) {
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	want := make([]string, 0, 250)
 	for i := range 250 {
-		s := srv.AddSession(dinteroapi.Session{
+		s := srv.AddSession(dintero.Session{
 			CreatedAt: dintero.Ptr(base.Add(time.Duration(i) * time.Minute)),
 			Order:     dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: fmt.Sprintf("bulk-%03d", i)},
-			URL:       dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+			URL:       dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		})
 		want = append([]string{*s.ID}, want...) // newest first
 	}

@@ -49,22 +49,22 @@ func ExampleClient_CreateSession() {
 		panic(err)
 	}
 	created, err := c.CreateSession(context.Background(), dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order: dintero.Order{
 			Amount:            29900, // minor units: NOK 299.00
 			Currency:          "NOK",
 			MerchantReference: "order-1",
 			Items: []dintero.OrderItem{{
 				LineID: dintero.Ptr("1"), Description: dintero.Ptr("T-shirt"),
-				Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(29900)), Vat: dintero.Ptr(25.0),
+				Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(29900)), VAT: dintero.Ptr(25.0),
 			}},
 		},
 	})
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("session:", *created.ID)
-	fmt.Println("send the customer to:", *created.URL)
+	fmt.Println("session:", created.GetID())
+	fmt.Println("send the customer to:", created.GetURL())
 	// Output:
 	// session: T12345678.4VfSpqnprujVvsa8sHhXjf
 	// send the customer to: https://checkout.dintero.com/v1/view/T12345678.4VfSpqnprujVvsa8sHhXjf
@@ -80,7 +80,7 @@ func ExampleClient_Sessions() {
 			fmt.Println("error:", err)
 			break
 		}
-		fmt.Println(*s.ID)
+		fmt.Println(s.GetID())
 	}
 	// Output:
 	// T12345678.1a

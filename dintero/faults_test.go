@@ -34,7 +34,6 @@ import (
 
 	"github.com/paysession/paysession-go/dintero"
 	"github.com/paysession/paysession-go/dintero/dinterotest"
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 	"github.com/paysession/paysession-go/internal/httpx"
 	"github.com/paysession/paysession-go/internal/wiretest"
 )
@@ -55,9 +54,9 @@ const fltFuture = `{"id":"T12345678.future1","created_at":"2026-11-21T10:00:00Z"
 
 func fltOrder(ref string) dintero.SessionCreateRequest {
 	return dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order: dintero.Order{Amount: 5000, Currency: "NOK", MerchantReference: ref, Items: []dintero.OrderItem{{
-			LineID: dintero.Ptr("1"), Description: dintero.Ptr("Item"), Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(5000)), Vat: dintero.Ptr(25.0),
+			LineID: dintero.Ptr("1"), Description: dintero.Ptr("Item"), Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(5000)), VAT: dintero.Ptr(25.0),
 		}}},
 		Configuration: dintero.SessionConfiguration{},
 	}
@@ -524,9 +523,9 @@ func TestFaultsInjected(t *testing.T) {
 			// Cleanups run last first: drop the connections of calls that gave up (a detached
 			// token fetch still waiting on a hung server) so that Close need not wait for them.
 			t.Cleanup(srv.HTTPServer().CloseClientConnections)
-			seeded := srv.AddSession(dinteroapi.Session{
+			seeded := srv.AddSession(dintero.Session{
 				Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "seeded"},
-				URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+				URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 			})
 			auth := dintero.WithAPIKey(dinterotest.DefaultAPIKey)
 			if tt.credentials {

@@ -184,6 +184,6 @@ func checkErrorText(t *testing.T, err error, prefix string, max int) {
 
 // fuzzCreateRequest is a create request that passes the client's checks.
 var fuzzCreateRequest = SessionCreateRequest{
-	URL:   SessionUrls{ReturnURL: "https://shop.example/return"},
+	URL:   SessionURLs{ReturnURL: "https://shop.example/return"},
 	Order: Order{Amount: 100, Currency: "NOK", MerchantReference: "r"},
 }

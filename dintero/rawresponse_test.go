@@ -100,7 +100,7 @@ func TestEveryCallTakesRawResponse(t *testing.T) {
 	}{
 		{"CreateSessionFromProfile", func() error {
 			_, err := c.CreateSessionFromProfile(ctx, dintero.SessionProfileCreateRequest{
-				ProfileID: "default", URL: dintero.SessionUrls{ReturnURL: "https://shop.example/r"},
+				ProfileID: "default", URL: dintero.SessionURLs{ReturnURL: "https://shop.example/r"},
 				Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "raw-2"},
 			}, opt)
 			return err
@@ -108,7 +108,7 @@ func TestEveryCallTakesRawResponse(t *testing.T) {
 		{"CreatePaymentTokenSession", func() error {
 			_, err := c.CreatePaymentTokenSession(ctx, dintero.PaymentTokenSessionRequest{
 				Session: dintero.PaymentTokenSession{
-					URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/r"},
+					URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/r"},
 					Order: dintero.PaymentTokenOrder{Currency: "NOK", MerchantReference: "raw-3"},
 				},
 				TokenProvider: dintero.TokenProvider{PaymentProductType: dintero.PayExCreditcard, TokenTypes: []dintero.TokenType{dintero.TokenTypePaymentToken}},

@@ -28,7 +28,7 @@ func Example() {
 	ctx := context.Background()
 
 	created, err := c.CreateSession(ctx, dintero.SessionCreateRequest{
-		URL:           dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL:           dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order:         dintero.Order{Amount: 29900, Currency: "NOK", MerchantReference: "order-1"},
 		Configuration: dintero.SessionConfiguration{ActivePaymentTypes: &dintero.ActivePaymentTypes{Enabled: dintero.Ptr(true)}},
 	})
@@ -107,7 +107,7 @@ func ExampleServer_CallbackRequest() {
 		dintero.WithBaseURL(dsrv.URL),
 	)
 	created, err := c.CreateSession(context.Background(), dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{
+		URL: dintero.SessionURLs{
 			ReturnURL:   "https://shop.example/return",
 			CallbackURL: dintero.Ptr("https://shop.example/dintero/callback"),
 		},
@@ -153,7 +153,7 @@ func ExampleServer_Lock() {
 	c, _ := dintero.New(dintero.WithAPIKey(dinterotest.DefaultAPIKey), dintero.WithBaseURL(dsrv.URL))
 	ctx := context.Background()
 	created, _ := c.CreateSession(ctx, dintero.SessionCreateRequest{
-		URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "order-3"},
 	})
 	id := *created.ID
@@ -194,7 +194,7 @@ func ExampleServer_AddSession() {
 		at := start.Add(time.Duration(i) * time.Minute)
 		dsrv.AddSession(dintero.Session{
 			CreatedAt: &at,
-			URL:       dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+			URL:       dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 			Order:     dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: fmt.Sprintf("order-%03d", i)},
 		})
 	}

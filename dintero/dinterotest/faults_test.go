@@ -197,12 +197,12 @@ func TestOperationNamesMatchTheClient(t *testing.T) {
 	calls := map[dinterotest.Operation]func() error{
 		dinterotest.OpCreateSession: func() error { _, err := c.CreateSession(ctx, newSession("x")); return err },
 		dinterotest.OpCreateSessionFromProfile: func() error {
-			_, err := c.CreateSessionFromProfile(ctx, dintero.SessionProfileCreateRequest{ProfileID: "p", URL: dintero.SessionUrls{ReturnURL: "https://s.example"}, Order: dintero.Order{Currency: "NOK", MerchantReference: "x"}})
+			_, err := c.CreateSessionFromProfile(ctx, dintero.SessionProfileCreateRequest{ProfileID: "p", URL: dintero.SessionURLs{ReturnURL: "https://s.example"}, Order: dintero.Order{Currency: "NOK", MerchantReference: "x"}})
 			return err
 		},
 		dinterotest.OpCreatePaymentTokenSession: func() error {
 			_, err := c.CreatePaymentTokenSession(ctx, dintero.PaymentTokenSessionRequest{
-				Session:       dintero.PaymentTokenSession{URL: dintero.SessionUrls{ReturnURL: "https://s.example"}, Order: dintero.PaymentTokenOrder{Currency: "NOK", MerchantReference: "x"}},
+				Session:       dintero.PaymentTokenSession{URL: dintero.SessionURLs{ReturnURL: "https://s.example"}, Order: dintero.PaymentTokenOrder{Currency: "NOK", MerchantReference: "x"}},
 				TokenProvider: dintero.TokenProvider{PaymentProductType: dintero.PayExCreditcard, TokenTypes: []dintero.TokenType{dintero.TokenTypePaymentToken}},
 			})
 			return err

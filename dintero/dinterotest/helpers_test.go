@@ -185,12 +185,12 @@ const apiKey = "x-api-key: " + dinterotest.DefaultAPIKey
 // newSession is a valid create request.
 func newSession(reference string) dintero.SessionCreateRequest {
 	return dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order: dintero.Order{
 			Amount: 29900, Currency: "NOK", MerchantReference: reference,
 			Items: []dintero.OrderItem{{
 				LineID: dintero.Ptr("1"), ID: dintero.Ptr("tshirt"), Quantity: dintero.Ptr(1.0),
-				Amount: dintero.Ptr(int64(29900)), VatAmount: dintero.Ptr(int64(5980)), Vat: dintero.Ptr(25.0),
+				Amount: dintero.Ptr(int64(29900)), VATAmount: dintero.Ptr(int64(5980)), VAT: dintero.Ptr(25.0),
 			}},
 		},
 		Configuration: dintero.SessionConfiguration{ActivePaymentTypes: &dintero.ActivePaymentTypes{Enabled: dintero.Ptr(true)}},

@@ -25,7 +25,7 @@ func seed(srv *dinterotest.Server, base time.Time, n int) []string {
 		at := base.Add(time.Duration(i) * time.Second)
 		s := srv.AddSession(dintero.Session{
 			CreatedAt: &at,
-			URL:       dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+			URL:       dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 			Order:     dintero.Order{Amount: int64(100 + i), Currency: "NOK", MerchantReference: fmt.Sprintf("ref-%d", i)},
 		})
 		ids[i] = *s.ID
@@ -122,7 +122,7 @@ func TestListOrderForEqualTimes(t *testing.T) {
 
 	// A seeded older session sorts into its place, not to the top.
 	earlier := clk.Now().Add(-time.Minute)
-	ret := dintero.SessionUrls{ReturnURL: "https://shop.example/return"}
+	ret := dintero.SessionURLs{ReturnURL: "https://shop.example/return"}
 	old := srv.AddSession(dintero.Session{CreatedAt: &earlier, URL: ret, Order: dintero.Order{Currency: "NOK", MerchantReference: "old"}})
 	later := clk.Now().Add(time.Minute)
 	newer := srv.AddSession(dintero.Session{CreatedAt: &later, URL: ret, Order: dintero.Order{Currency: "NOK", MerchantReference: "new"}})
@@ -142,7 +142,7 @@ func TestListFilters(t *testing.T) {
 	at := func(i int) *time.Time { t := base.Add(time.Duration(i) * time.Minute); return &t }
 	add := func(i int, s dintero.Session) string {
 		s.CreatedAt = at(i)
-		s.URL = dintero.SessionUrls{ReturnURL: "https://shop.example/return"}
+		s.URL = dintero.SessionURLs{ReturnURL: "https://shop.example/return"}
 		if s.Order.Currency == "" {
 			s.Order.Currency = "NOK"
 		}

@@ -104,7 +104,7 @@ func TestCreateSessionFromProfile(t *testing.T) {
 	c := newClient(t, srv, creds)
 	created, err := c.CreateSessionFromProfile(context.Background(), dintero.SessionProfileCreateRequest{
 		ProfileID: "default",
-		URL:       dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL:       dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order:     dintero.Order{Amount: 500, Currency: "SEK", MerchantReference: "p-1"},
 		Merchant:  &dinteroapi.Merchant{Name: "Shop AS", LogoURL: "https://shop.example/logo.png"},
 		Metadata:  dintero.Metadata{"ext_n": 7},
@@ -126,7 +126,7 @@ func TestCreatePaymentTokenSession(t *testing.T) {
 	ctx := context.Background()
 	req := dintero.PaymentTokenSessionRequest{
 		Session: dintero.PaymentTokenSession{
-			URL:       dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+			URL:       dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 			Order:     dintero.PaymentTokenOrder{Currency: "NOK", MerchantReference: "tok-1", Store: &dinteroapi.Store{ID: "oslo"}},
 			ProfileID: dintero.Ptr("branding"),
 		},
@@ -380,7 +380,7 @@ func TestAddSessionAndSession(t *testing.T) {
 	c := newClient(t, srv, creds)
 
 	in := dintero.Session{
-		URL:   dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "seeded"},
 	}
 	added := srv.AddSession(in)

@@ -127,14 +127,14 @@ func cyberflexClient(getenv func(string) string) (*cyberflex.Client, string, fun
 func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountID string) error {
 	reference := fmt.Sprintf("quickstart-%d", time.Now().Unix())
 	created, err := c.CreateSession(ctx, dintero.SessionCreateRequest{
-		URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order: dintero.Order{
 			Amount:            29900, // minor units: NOK 299.00
 			Currency:          "NOK",
 			MerchantReference: reference,
 			Items: []dintero.OrderItem{{
 				LineID: dintero.Ptr("1"), ID: dintero.Ptr("tshirt"), Description: dintero.Ptr("T-shirt"),
-				Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(29900)), VatAmount: dintero.Ptr(int64(5980)), Vat: dintero.Ptr(25.0),
+				Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(29900)), VATAmount: dintero.Ptr(int64(5980)), VAT: dintero.Ptr(25.0),
 			}},
 		},
 		// Offer every payment type the account has enabled for NOK.
@@ -143,8 +143,8 @@ func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountI
 	if err != nil {
 		return fmt.Errorf("creating a session: %w", err)
 	}
-	id := *created.ID
-	fmt.Fprintf(out, "  created   %s (send the customer to %s)\n", id, *created.URL)
+	id := created.GetID()
+	fmt.Fprintf(out, "  created   %s (send the customer to %s)\n", id, created.GetURL())
 
 	s, err := c.GetSession(ctx, id)
 	if err != nil {
@@ -157,7 +157,7 @@ func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountI
 	order := s.Order
 	order.Items = append(order.Items, dintero.OrderItem{
 		LineID: dintero.Ptr("2"), ID: dintero.Ptr("socks"), Description: dintero.Ptr("Socks"),
-		Quantity: dintero.Ptr(2.0), Amount: dintero.Ptr(int64(9800)), VatAmount: dintero.Ptr(int64(1960)), Vat: dintero.Ptr(25.0),
+		Quantity: dintero.Ptr(2.0), Amount: dintero.Ptr(int64(9800)), VATAmount: dintero.Ptr(int64(1960)), VAT: dintero.Ptr(25.0),
 	})
 	order.Amount += 9800
 	updated, err := c.UpdateSession(ctx, id, dintero.SessionUpdateRequest{Order: sessionOrderUpdate(order)}, dintero.UpdateWithoutLock())
@@ -172,7 +172,7 @@ func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountI
 			return fmt.Errorf("listing sessions: %w", err)
 		}
 		listed++
-		ours = ours || *s.ID == id
+		ours = ours || s.GetID() == id
 	}
 	if !ours {
 		return fmt.Errorf("listing sessions matching %q: %s is not among the %d listed", reference, id, listed)
