@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 	"github.com/paysession/paysession-go/internal/fakeapi"
 )
 
@@ -102,7 +101,7 @@ func (s *Server) createAccessToken(req *request, invalid error) {
 			"the client credentials are not valid for account %q", aid))
 		return
 	}
-	var body dinteroapi.AccessTokenRequest
+	var body tokenRequest
 	if err := json.Unmarshal(req.route.Body, &body); err != nil {
 		writeError(w, newError(http.StatusBadRequest, CodeInvalidRequest, "request body: %v", err))
 		return
@@ -116,9 +115,9 @@ func (s *Server) createAccessToken(req *request, invalid error) {
 	s.mu.Lock()
 	s.tokens[sha256.Sum256([]byte(token))] = issuedToken{expiresAt: s.cfg.clock().Add(s.cfg.tokenLifetime), clientID: id}
 	s.mu.Unlock()
-	fakeapi.WriteJSON(w, http.StatusOK, dinteroapi.AccessToken{
+	fakeapi.WriteJSON(w, http.StatusOK, tokenAnswer{
 		AccessToken: token,
-		TokenType:   dinteroapi.AccessTokenTokenTypeBearer,
+		TokenType:   "Bearer",
 		ExpiresIn:   int(s.cfg.tokenLifetime / time.Second),
 	})
 }
@@ -126,4 +125,18 @@ func (s *Server) createAccessToken(req *request, invalid error) {
 // equal compares two credentials in constant time (for equal lengths).
 func equal(got, want string) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// tokenRequest and tokenAnswer are the wire shapes of POST /accounts/{aid}/auth/token
+// (api/dintero-checkout.yaml, AccessTokenRequest and AccessToken); the responses are checked
+// against the spec like every other answer of the fake.
+type tokenRequest struct {
+	GrantType string `json:"grant_type"`
+	Audience  string `json:"audience"`
+}
+
+type tokenAnswer struct {
+	AccessToken string `json:"access_token"`
+	ExpiresIn   int    `json:"expires_in"`
+	TokenType   string `json:"token_type"`
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"regexp"
 
-	"github.com/paysession/paysession-go/gen/dinteroapi"
+	"github.com/paysession/paysession-go/dintero"
 )
 
 // sessionIDPattern is what dintero.Client accepts as a session id.
@@ -16,7 +16,7 @@ var sessionIDPattern = regexp.MustCompile(`^[PT]\d{8}\.[A-Za-z0-9]{1,64}$`)
 // seed many sessions, or sessions with chosen times; sessions with older created_at sort into
 // their place in lists. It panics if the id is taken or is not a session id the client accepts
 // (account id, a dot, 1 to 64 letters and digits).
-func (s *Server) AddSession(sess dinteroapi.Session) dinteroapi.Session {
+func (s *Server) AddSession(sess dintero.Session) dintero.Session {
 	c := clone(&sess)
 	if c.CreatedAt == nil {
 		now := s.now()
@@ -38,10 +38,10 @@ func (s *Server) AddSession(sess dinteroapi.Session) dinteroapi.Session {
 }
 
 // Session returns a copy of the stored session with the given id, request headers included.
-func (s *Server) Session(id string) (dinteroapi.Session, bool) {
+func (s *Server) Session(id string) (dintero.Session, bool) {
 	sess, ok := s.store.get(id)
 	if !ok {
-		return dinteroapi.Session{}, false
+		return dintero.Session{}, false
 	}
 	return *clone(sess), true
 }
@@ -51,7 +51,7 @@ func (s *Server) Session(id string) (dinteroapi.Session, bool) {
 // the lock unless it sends remove_lock=false; cancelling or paying releases it too. Locking a
 // locked session does nothing. It fails for an unknown, cancelled or paid session.
 func (s *Server) Lock(id string) error {
-	_, err := s.store.change(id, func(rec *record, sess *dinteroapi.Session) error {
+	_, err := s.store.change(id, func(rec *record, sess *dintero.Session) error {
 		if err := updatable(sess); err != nil {
 			return err
 		}
@@ -70,7 +70,7 @@ func (s *Server) Lock(id string) error {
 // paid session.
 func (s *Server) CompletePayment(id string) (string, error) {
 	transactionID := s.cfg.accountID + "." + randomString(22)
-	_, err := s.store.change(id, func(rec *record, sess *dinteroapi.Session) error {
+	_, err := s.store.change(id, func(rec *record, sess *dintero.Session) error {
 		if err := updatable(sess); err != nil {
 			return err
 		}
@@ -78,8 +78,8 @@ func (s *Server) CompletePayment(id string) (string, error) {
 		amount := sess.Order.Amount
 		sess.TransactionID, sess.UpdatedAt = &transactionID, &now
 		sess.Events = append(sess.Events,
-			s.event(dinteroapi.SessionEventNameAUTHORIZED, nil, &dinteroapi.SessionEventDetails{Amount: &amount}),
-			s.event(dinteroapi.SessionEventNameCOMPLETED, nil, nil))
+			s.event(dintero.SessionEventNameAUTHORIZED, nil, &dintero.SessionEventDetails{Amount: &amount}),
+			s.event(dintero.SessionEventNameCOMPLETED, nil, nil))
 		rec.locked = false
 		return nil
 	})

@@ -14,7 +14,6 @@ import (
 
 	"github.com/paysession/paysession-go/dintero"
 	"github.com/paysession/paysession-go/dintero/dinterotest"
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 )
 
 // seed adds n sessions one second apart (session i at base+i s, reference "ref-i") and returns
@@ -148,10 +147,10 @@ func TestListFilters(t *testing.T) {
 		}
 		return *srv.AddSession(s).ID
 	}
-	s0 := add(0, dintero.Session{Order: dintero.Order{MerchantReference: "Order-Alpha", Store: &dinteroapi.Store{ID: "oslo"}}})
-	s1 := add(1, dintero.Session{Order: dintero.Order{MerchantReference: "order-beta", MerchantReference2: dintero.Ptr("INV-77"), Store: &dinteroapi.Store{ID: "bergen"}}})
-	s2 := add(2, dintero.Session{Order: dintero.Order{MerchantReference: "order-gamma", Store: &dinteroapi.Store{ID: "oslo"},
-		ShippingAddress: &dinteroapi.OrderAddress{FirstName: dintero.Ptr("Kari"), LastName: dintero.Ptr("Nordmann")}}})
+	s0 := add(0, dintero.Session{Order: dintero.Order{MerchantReference: "Order-Alpha", Store: &dintero.Store{ID: "oslo"}}})
+	s1 := add(1, dintero.Session{Order: dintero.Order{MerchantReference: "order-beta", MerchantReference2: dintero.Ptr("INV-77"), Store: &dintero.Store{ID: "bergen"}}})
+	s2 := add(2, dintero.Session{Order: dintero.Order{MerchantReference: "order-gamma", Store: &dintero.Store{ID: "oslo"},
+		ShippingAddress: &dintero.OrderAddress{FirstName: dintero.Ptr("Kari"), LastName: dintero.Ptr("Nordmann")}}})
 	s3 := add(3, dintero.Session{Order: dintero.Order{MerchantReference: "order-delta"}, Customer: &dintero.SessionCustomer{Email: dintero.Ptr("Ola@Example.com")}})
 	tx1, err := srv.CompletePayment(s1)
 	require.NoError(t, err)

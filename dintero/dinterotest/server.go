@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 	"github.com/paysession/paysession-go/internal/fakeapi"
 	"github.com/paysession/paysession-go/internal/redact"
 )
@@ -150,7 +149,7 @@ func newError(status int, code, format string, args ...any) *apiError {
 
 func writeError(w http.ResponseWriter, e *apiError) {
 	code := e.code
-	fakeapi.WriteJSON(w, e.status, dinteroapi.Error{Error: dinteroapi.ErrorDetails{Code: &code, Message: e.message}})
+	fakeapi.WriteJSON(w, e.status, errorAnswer{Error: errorDetails{Code: &code, Message: e.message}})
 }
 
 // faultBody is the body of an injected fault's status when the Fault has none: Dintero's error
@@ -161,7 +160,7 @@ func faultBody(status int) (string, []byte) {
 		text = "Status " + fmt.Sprint(status)
 	}
 	code := strings.ReplaceAll(strings.ToUpper(text), " ", "_")
-	body, _ := json.Marshal(dinteroapi.Error{Error: dinteroapi.ErrorDetails{
+	body, _ := json.Marshal(errorAnswer{Error: errorDetails{
 		Code: &code, Message: "injected fault: " + text,
 	}})
 	return "application/json", body
@@ -273,4 +272,14 @@ func randomString(n int) string {
 		}
 	}
 	return string(out)
+}
+
+// errorAnswer is Dintero's error shape (https://docs.dintero.com/docs/errors).
+type errorAnswer struct {
+	Error errorDetails `json:"error"`
+}
+
+type errorDetails struct {
+	Code    *string `json:"code,omitempty"`
+	Message string  `json:"message"`
 }

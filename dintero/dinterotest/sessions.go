@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paysession/paysession-go/gen/dinteroapi"
+	"github.com/paysession/paysession-go/dintero"
 )
 
 // The handlers below run after authentication and validation: the request matches the document,
@@ -18,26 +18,26 @@ import (
 
 // createSession serves the three create calls. The request becomes the read model by a JSON
 // round trip of the fields both have; then the server sets what Dintero sets.
-func (s *Server) createSession(req *request, op Operation) (*dinteroapi.SessionCreated, error) {
-	sess := &dinteroapi.Session{}
+func (s *Server) createSession(req *request, op Operation) (*dintero.SessionCreated, error) {
+	sess := &dintero.Session{}
 	switch op {
 	case OpCreateSession:
-		var body dinteroapi.SessionCreateRequest
+		var body dintero.SessionCreateRequest
 		if err := decode(req, &body, sess); err != nil {
 			return nil, err
 		}
 	case OpCreateSessionFromProfile:
-		var body dinteroapi.SessionProfileCreateRequest
+		var body dintero.SessionProfileCreateRequest
 		if err := decode(req, &body, sess); err != nil {
 			return nil, err
 		}
 		// What the profile itself configures (payment types, branding) is unknown to the fake.
 		sess.Metadata = withProfile(sess.Metadata, body.ProfileID)
 		if body.Merchant != nil {
-			sess.Configuration.Merchant = &dinteroapi.SessionMerchant{Name: &body.Merchant.Name, LogoURL: &body.Merchant.LogoURL}
+			sess.Configuration.Merchant = &dintero.SessionMerchant{Name: &body.Merchant.Name, LogoURL: &body.Merchant.LogoURL}
 		}
 	case OpCreatePaymentTokenSession:
-		var body dinteroapi.PaymentTokenSessionRequest
+		var body dintero.PaymentTokenSessionRequest
 		if err := decode(req, &body, nil); err != nil {
 			return nil, err
 		}
@@ -50,22 +50,22 @@ func (s *Server) createSession(req *request, op Operation) (*dinteroapi.SessionC
 		if body.Session.ProfileID != nil {
 			sess.Metadata = withProfile(sess.Metadata, *body.Session.ProfileID)
 		}
-		intent := dinteroapi.PaymentOperationIntentGeneratePaymentToken
+		intent := dintero.PaymentOperationIntentGeneratePaymentToken
 		sess.PaymentOperation = &intent
 	}
 	now := s.now()
 	sess.CreatedAt, sess.UpdatedAt = &now, &now
 	if h := systemHeaders(req.r); len(h) > 0 {
-		sess.InitiatingSystemRequestHeaders = &dinteroapi.SystemRequestHeaders{}
+		sess.InitiatingSystemRequestHeaders = &dintero.SystemRequestHeaders{}
 		_ = convert(h, sess.InitiatingSystemRequestHeaders)
 	}
-	sess.Events = []dinteroapi.SessionEvent{s.event(dinteroapi.SessionEventNameINITIATED, req, nil)}
+	sess.Events = []dintero.SessionEvent{s.event(dintero.SessionEventNameINITIATED, req, nil)}
 	if err := s.insert(sess); err != nil {
 		return nil, err
 	}
 	id := *sess.ID
 	checkout := s.URL + "/view/" + id
-	out := &dinteroapi.SessionCreated{ID: &id, URL: &checkout}
+	out := &dintero.SessionCreated{ID: &id, URL: &checkout}
 	if include, _ := strconv.ParseBool(req.r.URL.Query().Get("include_session")); include {
 		out.Session = view(sess, nil)
 	}
@@ -73,7 +73,7 @@ func (s *Server) createSession(req *request, op Operation) (*dinteroapi.SessionC
 }
 
 // insert gives sess a new id and stores it.
-func (s *Server) insert(sess *dinteroapi.Session) error {
+func (s *Server) insert(sess *dintero.Session) error {
 	for {
 		id := s.cfg.accountID + "." + randomString(22)
 		sess.ID = &id
@@ -85,7 +85,7 @@ func (s *Server) insert(sess *dinteroapi.Session) error {
 
 // decode reads the request body into body and, when sess is not nil, copies the fields the read
 // model has into sess.
-func decode(req *request, body any, sess *dinteroapi.Session) error {
+func decode(req *request, body any, sess *dintero.Session) error {
 	if err := json.Unmarshal(req.route.Body, body); err != nil {
 		return newError(http.StatusBadRequest, CodeInvalidRequest, "request body: %v", err)
 	}
@@ -99,9 +99,9 @@ func decode(req *request, body any, sess *dinteroapi.Session) error {
 }
 
 // withProfile records the profile a session was created from, as Dintero's read model does.
-func withProfile(m dinteroapi.Metadata, profileID string) dinteroapi.Metadata {
+func withProfile(m dintero.Metadata, profileID string) dintero.Metadata {
 	if m == nil {
-		m = dinteroapi.Metadata{}
+		m = dintero.Metadata{}
 	}
 	m["session:profile_id"] = profileID
 	return m
@@ -110,20 +110,20 @@ func withProfile(m dinteroapi.Metadata, profileID string) dinteroapi.Metadata {
 // configureTokenProvider enables the card product of a payment-token session with the token types
 // asked for. The read model has no token_provider, so this is how the fake shows it (Dintero's
 // own mapping is undocumented). Bambora only creates payment tokens (Dintero's 2026 spec).
-func configureTokenProvider(sess *dinteroapi.Session, p dinteroapi.TokenProvider) error {
-	payment := slices.Contains(p.TokenTypes, dinteroapi.TokenTypePaymentToken)
-	recurrence := slices.Contains(p.TokenTypes, dinteroapi.TokenTypeRecurrenceToken)
+func configureTokenProvider(sess *dintero.Session, p dintero.TokenProvider) error {
+	payment := slices.Contains(p.TokenTypes, dintero.TokenTypePaymentToken)
+	recurrence := slices.Contains(p.TokenTypes, dintero.TokenTypeRecurrenceToken)
 	switch p.PaymentProductType {
-	case dinteroapi.TokenProviderPaymentProductTypePayexCreditcard:
-		sess.Configuration.Payex = &dinteroapi.PayExConfiguration{Creditcard: &dinteroapi.PayExCreditcardConfiguration{
+	case dintero.TokenProviderPaymentProductTypePayexCreditcard:
+		sess.Configuration.Payex = &dintero.PayExConfiguration{Creditcard: &dintero.PayExCreditcardConfiguration{
 			Enabled: true, GeneratePaymentToken: &payment, GenerateRecurrenceToken: &recurrence,
 		}}
-	case dinteroapi.TokenProviderPaymentProductTypeBamboraCreditcard:
+	case dintero.TokenProviderPaymentProductTypeBamboraCreditcard:
 		if recurrence {
 			return newError(http.StatusBadRequest, CodeInvalidRequest,
 				"request body: token_provider bambora.creditcard only creates payment tokens, not recurrence_token")
 		}
-		sess.Configuration.Bambora = &dinteroapi.BamboraConfiguration{Creditcard: &dinteroapi.BamboraCreditcardConfiguration{
+		sess.Configuration.Bambora = &dintero.BamboraConfiguration{Creditcard: &dintero.BamboraCreditcardConfiguration{
 			Enabled: true, GeneratePaymentToken: &payment,
 		}}
 	}
@@ -147,14 +147,14 @@ func systemHeaders(r *http.Request) map[string]string {
 
 // event returns a new session event. req is nil for events of the test hooks, which no request
 // caused.
-func (s *Server) event(name dinteroapi.SessionEventName, req *request, details *dinteroapi.SessionEventDetails) dinteroapi.SessionEvent {
+func (s *Server) event(name dintero.SessionEventName, req *request, details *dintero.SessionEventDetails) dintero.SessionEvent {
 	now := s.now()
 	id := randomString(22)
-	e := dinteroapi.SessionEvent{CreatedAt: &now, ID: &id, Name: &name, Details: details}
+	e := dintero.SessionEvent{CreatedAt: &now, ID: &id, Name: &name, Details: details}
 	if req != nil {
 		e.RequestID = &req.requestID
 		if h := systemHeaders(req.r); len(h) > 0 {
-			e.RequestHeaders = &dinteroapi.RequestHeaders{}
+			e.RequestHeaders = &dintero.RequestHeaders{}
 			_ = convert(h, e.RequestHeaders)
 		}
 	}
@@ -164,12 +164,12 @@ func (s *Server) event(name dinteroapi.SessionEventName, req *request, details *
 // view returns what an answer shows of a stored session: the request headers (of the session and
 // of its events) only when includes asks for them, as GET ?includes=... does. It copies only what
 // it changes; the stored session is left alone.
-func view(s *dinteroapi.Session, includes []string) *dinteroapi.Session {
+func view(s *dintero.Session, includes []string) *dintero.Session {
 	v := *s
-	if !slices.Contains(includes, string(dinteroapi.SessionIncludeInitiatingSystemRequestHeaders)) {
+	if !slices.Contains(includes, string(dintero.SessionIncludeInitiatingSystemRequestHeaders)) {
 		v.InitiatingSystemRequestHeaders = nil
 	}
-	if !slices.Contains(includes, string(dinteroapi.SessionIncludeEventsRequestHeaders)) && len(s.Events) > 0 {
+	if !slices.Contains(includes, string(dintero.SessionIncludeEventsRequestHeaders)) && len(s.Events) > 0 {
 		v.Events = slices.Clone(s.Events)
 		for i := range v.Events {
 			v.Events[i].RequestHeaders = nil
@@ -188,7 +188,7 @@ func sessionID(req *request) string {
 }
 
 // getSession serves GET /sessions/{session_id}.
-func (s *Server) getSession(req *request) (*dinteroapi.Session, error) {
+func (s *Server) getSession(req *request) (*dintero.Session, error) {
 	sess, ok := s.store.get(sessionID(req))
 	if !ok {
 		return nil, errNoSession(sessionID(req))
@@ -204,7 +204,7 @@ func (s *Server) getSession(req *request) (*dinteroapi.Session, error) {
 // unless update_without_lock=true; it documents neither the status nor the error code of that
 // refusal: a 400 with CodeSessionNotLocked is the fake's own. Likewise the refusal to update a
 // cancelled or paid session (CodeSessionClosed). remove_lock (default true) releases the lock.
-func (s *Server) updateSession(req *request) (*dinteroapi.Session, error) {
+func (s *Server) updateSession(req *request) (*dintero.Session, error) {
 	var body struct {
 		Order      map[string]json.RawMessage `json:"order"`
 		Express    map[string]json.RawMessage `json:"express"`
@@ -215,7 +215,7 @@ func (s *Server) updateSession(req *request) (*dinteroapi.Session, error) {
 	}
 	withoutLock, _ := strconv.ParseBool(req.r.URL.Query().Get("update_without_lock"))
 	id := sessionID(req)
-	sess, err := s.store.change(id, func(rec *record, sess *dinteroapi.Session) error {
+	sess, err := s.store.change(id, func(rec *record, sess *dintero.Session) error {
 		if err := updatable(sess); err != nil {
 			return err
 		}
@@ -225,25 +225,25 @@ func (s *Server) updateSession(req *request) (*dinteroapi.Session, error) {
 					"server to server, before the checkout is shown, send update_without_lock=true", id)
 		}
 		previous := sess.Order
-		details := &dinteroapi.SessionEventDetails{PreviousOrder: &previous}
-		var order dinteroapi.Order
+		details := &dintero.SessionEventDetails{PreviousOrder: &previous}
+		var order dintero.Order
 		if err := merge(sess.Order, body.Order, &order); err != nil {
 			return newError(http.StatusBadRequest, CodeInvalidRequest, "request body: order: %v", err)
 		}
 		sess.Order = order
 		details.UpdatedOrder = &order
 		if body.Express != nil {
-			var express dinteroapi.SessionExpress
+			var express dintero.SessionExpress
 			if err := merge(sess.Express, body.Express, &express); err != nil {
 				return newError(http.StatusBadRequest, CodeInvalidRequest, "request body: express: %v", err)
 			}
-			details.PreviousExpress = &dinteroapi.SessionExpressSnapshot{Express: sess.Express}
-			details.UpdatedExpress = &dinteroapi.SessionExpressSnapshot{Express: &express}
+			details.PreviousExpress = &dintero.SessionExpressSnapshot{Express: sess.Express}
+			details.UpdatedExpress = &dintero.SessionExpressSnapshot{Express: &express}
 			sess.Express = &express
 		}
 		now := s.now()
 		sess.UpdatedAt = &now
-		sess.Events = append(sess.Events, s.event(dinteroapi.SessionEventNameUPDATESESSION, req, details))
+		sess.Events = append(sess.Events, s.event(dintero.SessionEventNameUPDATESESSION, req, details))
 		if body.RemoveLock == nil || *body.RemoveLock {
 			rec.locked = false
 		}
@@ -256,7 +256,7 @@ func (s *Server) updateSession(req *request) (*dinteroapi.Session, error) {
 }
 
 // updatable says why a session can no longer change, if it cannot.
-func updatable(sess *dinteroapi.Session) *apiError {
+func updatable(sess *dintero.Session) *apiError {
 	switch {
 	case sess.CancelledAt != nil:
 		return newError(http.StatusBadRequest, CodeSessionClosed, "session %q is cancelled", deref(sess.ID))
@@ -291,15 +291,15 @@ func merge(base any, patch map[string]json.RawMessage, out any) error {
 
 // cancelSession serves POST /sessions/{session_id}/cancel. Cancelling a cancelled session
 // answers it unchanged.
-func (s *Server) cancelSession(req *request) (*dinteroapi.Session, error) {
-	sess, err := s.store.change(sessionID(req), func(rec *record, sess *dinteroapi.Session) error {
+func (s *Server) cancelSession(req *request) (*dintero.Session, error) {
+	sess, err := s.store.change(sessionID(req), func(rec *record, sess *dintero.Session) error {
 		if sess.CancelledAt != nil {
 			return nil
 		}
 		now := s.now()
 		by := req.principal
 		sess.CancelledAt, sess.CancelledBy, sess.UpdatedAt = &now, &by, &now
-		sess.Events = append(sess.Events, s.event(dinteroapi.SessionEventNameCANCELLED, req, nil))
+		sess.Events = append(sess.Events, s.event(dintero.SessionEventNameCANCELLED, req, nil))
 		rec.locked = false
 		return nil
 	})
@@ -310,7 +310,7 @@ func (s *Server) cancelSession(req *request) (*dinteroapi.Session, error) {
 }
 
 // listSessions serves GET /sessions.
-func (s *Server) listSessions(req *request) ([]*dinteroapi.Session, error) {
+func (s *Server) listSessions(req *request) ([]*dintero.Session, error) {
 	q := req.r.URL.Query()
 	limit := 10
 	if v := q.Get("limit"); v != "" {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/paysession/paysession-go/dintero"
 	"github.com/paysession/paysession-go/dintero/dinterotest"
-	"github.com/paysession/paysession-go/gen/dinteroapi"
 )
 
 var sessionIDPattern = regexp.MustCompile(`^T12345678\.[1-9A-HJ-NP-Za-km-z]{22}$`)
@@ -106,7 +105,7 @@ func TestCreateSessionFromProfile(t *testing.T) {
 		ProfileID: "default",
 		URL:       dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order:     dintero.Order{Amount: 500, Currency: "SEK", MerchantReference: "p-1"},
-		Merchant:  &dinteroapi.Merchant{Name: "Shop AS", LogoURL: "https://shop.example/logo.png"},
+		Merchant:  &dintero.Merchant{Name: "Shop AS", LogoURL: "https://shop.example/logo.png"},
 		Metadata:  dintero.Metadata{"ext_n": 7},
 	}, dintero.IncludeSession())
 	require.NoError(t, err)
@@ -127,7 +126,7 @@ func TestCreatePaymentTokenSession(t *testing.T) {
 	req := dintero.PaymentTokenSessionRequest{
 		Session: dintero.PaymentTokenSession{
 			URL:       dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
-			Order:     dintero.PaymentTokenOrder{Currency: "NOK", MerchantReference: "tok-1", Store: &dinteroapi.Store{ID: "oslo"}},
+			Order:     dintero.PaymentTokenOrder{Currency: "NOK", MerchantReference: "tok-1", Store: &dintero.Store{ID: "oslo"}},
 			ProfileID: dintero.Ptr("branding"),
 		},
 		TokenProvider: dintero.TokenProvider{
@@ -139,7 +138,7 @@ func TestCreatePaymentTokenSession(t *testing.T) {
 	require.NoError(t, err)
 	s := created.Session
 	require.NotNil(t, s)
-	assert.Equal(t, dinteroapi.PaymentOperationIntentGeneratePaymentToken, *s.PaymentOperation)
+	assert.Equal(t, dintero.PaymentOperationIntentGeneratePaymentToken, *s.PaymentOperation)
 	assert.Equal(t, int64(0), s.Order.Amount, "a payment-token session reserves nothing")
 	assert.Equal(t, "tok-1", s.Order.MerchantReference)
 	assert.Equal(t, "oslo", s.Order.Store.ID)
@@ -223,7 +222,7 @@ func TestUpdateSession(t *testing.T) {
 	clk.Advance(time.Minute)
 
 	u := update(39700)
-	u.Express = &dinteroapi.SessionExpressUpdate{ShippingOptions: []dintero.ShippingOption{{ID: "fast", LineID: "s2", Amount: 9900, Operator: "Bring", Title: "Express"}}}
+	u.Express = &dintero.SessionExpressUpdate{ShippingOptions: []dintero.ShippingOption{{ID: "fast", LineID: "s2", Amount: 9900, Operator: "Bring", Title: "Express"}}}
 	got, err := c.UpdateSession(ctx, id, u, dintero.UpdateWithoutLock())
 	require.NoError(t, err)
 	assert.Equal(t, int64(39700), got.Order.Amount)
@@ -443,7 +442,7 @@ func TestRequestsAreValidated(t *testing.T) {
 	// Through the client: something the client does not check itself.
 	c := newClient(t, srv, creds)
 	req := newSession("order-1")
-	req.Order.ShippingAddress = &dinteroapi.OrderAddress{PhoneNumber: dintero.Ptr("call me")}
+	req.Order.ShippingAddress = &dintero.OrderAddress{PhoneNumber: dintero.Ptr("call me")}
 	_, err := c.CreateSession(context.Background(), req)
 	apiErr := requireAPIError(t, err, http.StatusBadRequest, dinterotest.CodeInvalidRequest)
 	assert.Contains(t, apiErr.Message, "/order/shipping_address/phone_number")

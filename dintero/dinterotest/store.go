@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/paysession/paysession-go/gen/dinteroapi"
+	"github.com/paysession/paysession-go/dintero"
 )
 
 // record is one stored session.
@@ -19,7 +19,7 @@ type record struct {
 	created time.Time // the session's created_at, the list order
 	// session is never modified once stored: a change stores a changed copy, so a reader may use
 	// the pointer after releasing the lock.
-	session *dinteroapi.Session
+	session *dintero.Session
 	// locked says the customer's checkout has locked the session for paying (Server.Lock).
 	locked bool
 }
@@ -46,7 +46,7 @@ func (st *store) init() { st.byID = map[string]*record{} }
 var errDuplicateID = errors.New("a session with this id exists already")
 
 // add stores s, which must have an id and created_at, and fails if the id is taken.
-func (st *store) add(s *dinteroapi.Session) error {
+func (st *store) add(s *dintero.Session) error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if _, dup := st.byID[*s.ID]; dup {
@@ -64,7 +64,7 @@ func (st *store) add(s *dinteroapi.Session) error {
 }
 
 // get returns the stored session, which the caller must not modify.
-func (st *store) get(id string) (*dinteroapi.Session, bool) {
+func (st *store) get(id string) (*dintero.Session, bool) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	rec, ok := st.byID[id]
@@ -76,7 +76,7 @@ func (st *store) get(id string) (*dinteroapi.Session, bool) {
 
 // change applies fn to a copy of the session with the given id and stores the copy, unless fn
 // fails. fn may also change rec.locked, on success only.
-func (st *store) change(id string, fn func(rec *record, s *dinteroapi.Session) error) (*dinteroapi.Session, error) {
+func (st *store) change(id string, fn func(rec *record, s *dintero.Session) error) (*dintero.Session, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	rec, ok := st.byID[id]
@@ -103,7 +103,7 @@ type filter struct {
 	startingAfter                 string
 }
 
-func (f *filter) match(s *dinteroapi.Session) bool {
+func (f *filter) match(s *dintero.Session) bool {
 	if len(f.ids) > 0 && !f.ids[deref(s.ID)] {
 		return false
 	}
@@ -123,12 +123,12 @@ func (f *filter) match(s *dinteroapi.Session) bool {
 // session id, order.merchant_reference, order.merchant_reference_2, customer.email, or the
 // "{first_name} {last_name}" of the shipping or billing address. (Dintero documents the
 // references and the customer name; the id and email are the fake's additions.)
-func matchesSearch(s *dinteroapi.Session, search string) bool {
+func matchesSearch(s *dintero.Session, search string) bool {
 	fields := []string{deref(s.ID), s.Order.MerchantReference, deref(s.Order.MerchantReference2)}
 	if s.Customer != nil {
 		fields = append(fields, deref(s.Customer.Email))
 	}
-	for _, a := range []*dinteroapi.OrderAddress{s.Order.ShippingAddress, s.Order.BillingAddress} {
+	for _, a := range []*dintero.OrderAddress{s.Order.ShippingAddress, s.Order.BillingAddress} {
 		if a != nil {
 			fields = append(fields, deref(a.FirstName)+" "+deref(a.LastName))
 		}
@@ -144,7 +144,7 @@ func matchesSearch(s *dinteroapi.Session, search string) bool {
 // list returns up to limit sessions that f selects, newest first. It walks back from the
 // cursor (or the newest session within created_at.lte) and stops at limit or at created_at.gte,
 // so a page costs O(log n) plus the sessions it looks at.
-func (st *store) list(f *filter, limit int) ([]*dinteroapi.Session, error) {
+func (st *store) list(f *filter, limit int) ([]*dintero.Session, error) {
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	hi := len(st.sorted) // the walk looks at sorted[lo:hi], backwards
@@ -163,7 +163,7 @@ func (st *store) list(f *filter, limit int) ([]*dinteroapi.Session, error) {
 	if f.gte != nil {
 		lo = sort.Search(len(st.sorted), func(i int) bool { return !st.sorted[i].created.Before(*f.gte) })
 	}
-	out := make([]*dinteroapi.Session, 0, limit)
+	out := make([]*dintero.Session, 0, limit)
 	for i := hi - 1; i >= lo && len(out) < limit; i-- {
 		if s := st.sorted[i].session; f.match(s) {
 			out = append(out, s)
@@ -173,8 +173,8 @@ func (st *store) list(f *filter, limit int) ([]*dinteroapi.Session, error) {
 }
 
 // clone returns a deep copy of s, by a JSON round trip.
-func clone(s *dinteroapi.Session) *dinteroapi.Session {
-	var out dinteroapi.Session
+func clone(s *dintero.Session) *dintero.Session {
+	var out dintero.Session
 	if err := convert(s, &out); err != nil {
 		panic(fmt.Sprintf("dinterotest: copying a session: %v", err))
 	}
