@@ -1,7 +1,7 @@
 # The project's entry points. `make test` is what CI runs (.ci/run and .github/workflows/ci.yml).
 GO ?= go
 
-.PHONY: all generate check-generated fmt-check vet test bench fuzz
+.PHONY: all generate check-generated fmt-check vet test bench fuzz api-check api-update
 
 all: test
 
@@ -43,6 +43,7 @@ vet:
 test: fmt-check vet
 	$(GO) test -race ./...
 	@$(MAKE) --no-print-directory check-generated
+	@$(MAKE) --no-print-directory api-check
 
 # The SDK beside its hand-written net/http baselines (BENCHMARKS.md): BENCH_ROUNDS interleaved
 # rounds, so both sides run under the same machine load, then the SDK/baseline ratios from a
@@ -59,3 +60,14 @@ bench:
 FUZZTIME ?= 5s
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
+
+# The exported API of the public packages, one line per name, field and method, is recorded in
+# API_SURFACE (see internal/cmd/apidump). api-check fails, listing every REMOVED (incompatible)
+# and added line, when the code no longer matches it; api-update rewrites it after a deliberate
+# change.
+API_SURFACE = api-surface.txt
+api-check:
+	@$(GO) run ./internal/cmd/apidump check $(API_SURFACE)
+
+api-update:
+	$(GO) run ./internal/cmd/apidump update $(API_SURFACE)
