@@ -1,7 +1,7 @@
 # The project's entry points. `make test` is what CI runs (.ci/run and .github/workflows/ci.yml).
 GO ?= go
 
-.PHONY: all generate check-generated fmt-check vet test bench fuzz api-check api-update
+.PHONY: all generate check-generated fmt-check vet test bench fuzz lint api-check api-update
 
 all: test
 
@@ -60,6 +60,12 @@ bench:
 FUZZTIME ?= 5s
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
+
+# golangci-lint with the linters and exclusions of .golangci.yml, at a pinned version built through
+# the module proxy (not a dependency in go.mod; the first run builds it, later runs hit the cache).
+GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+lint:
+	$(GOLANGCI_LINT) run ./...
 
 # The exported API of the public packages, one line per name, field and method, is recorded in
 # API_SURFACE (see internal/cmd/apidump). api-check fails, listing every REMOVED (incompatible)
