@@ -1,7 +1,7 @@
 # The project's entry points. `make test` is what CI runs (.ci/run and .github/workflows/ci.yml).
 GO ?= go
 
-.PHONY: all generate check-generated fmt-check vet test bench fuzz
+.PHONY: all generate check-generated fmt-check vet test bench fuzz lint api-check api-update
 
 all: test
 
@@ -53,6 +53,7 @@ vet:
 test: fmt-check vet
 	$(GO) test -race ./...
 	@$(MAKE) --no-print-directory check-generated
+	@$(MAKE) --no-print-directory api-check
 
 # The SDK beside its hand-written net/http baselines (BENCHMARKS.md): BENCH_ROUNDS interleaved
 # rounds, so both sides run under the same machine load, then the SDK/baseline ratios from a
@@ -69,3 +70,20 @@ bench:
 FUZZTIME ?= 5s
 fuzz:
 	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh
+
+# golangci-lint with the linters and exclusions of .golangci.yml, at a pinned version built through
+# the module proxy (not a dependency in go.mod; the first run builds it, later runs hit the cache).
+GOLANGCI_LINT ?= $(GO) run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+lint:
+	$(GOLANGCI_LINT) run ./...
+
+# The exported API of the public packages, one line per name, field and method, is recorded in
+# API_SURFACE (see internal/cmd/apidump). api-check fails, listing every REMOVED (incompatible)
+# and added line, when the code no longer matches it; api-update rewrites it after a deliberate
+# change.
+API_SURFACE = api-surface.txt
+api-check:
+	@$(GO) run ./internal/cmd/apidump check $(API_SURFACE)
+
+api-update:
+	$(GO) run ./internal/cmd/apidump update $(API_SURFACE)
