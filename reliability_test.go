@@ -61,7 +61,7 @@ var apiClients = []apiClient{
 	{
 		name: "cyberflex",
 		newClient: func(t *testing.T, hc *http.Client, opts ...any) func(ctx context.Context) error {
-			all := []cyberflex.Option{cyberflex.WithBaseURL("http://127.0.0.1:1"), cyberflex.WithBearerToken("reliability-bearer-token"), cyberflex.WithHTTPClient(hc)}
+			all := []cyberflex.Option{cyberflex.WithBaseURL("http://127.0.0.1:1"), cyberflex.WithAccessToken("reliability-bearer-token"), cyberflex.WithHTTPClient(hc)}
 			for _, o := range opts {
 				all = append(all, o.(cyberflex.Option))
 			}
@@ -254,7 +254,7 @@ func TestNewNeverPanicsWhenDefaultTransportIsReplaced(t *testing.T) {
 	assert.NotPanics(t, func() {
 		_, err := dintero.New(dintero.WithAPIKey("reliability-api-key"))
 		assert.NoError(t, err)
-		_, err = cyberflex.New(cyberflex.WithBearerToken("reliability-bearer-token"))
+		_, err = cyberflex.New(cyberflex.WithAccessToken("reliability-bearer-token"))
 		assert.NoError(t, err)
 	})
 }
@@ -278,7 +278,7 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 	} {
 		t.Run(tc.url, func(t *testing.T) {
 			_, derr := dintero.New(dintero.WithAPIKey("reliability-api-key"), dintero.WithBaseURL(tc.url))
-			_, cerr := cyberflex.New(cyberflex.WithBearerToken("reliability-bearer-token"), cyberflex.WithBaseURL(tc.url))
+			_, cerr := cyberflex.New(cyberflex.WithAccessToken("reliability-bearer-token"), cyberflex.WithBaseURL(tc.url))
 			if tc.ok {
 				assert.NoError(t, derr)
 				assert.NoError(t, cerr)

@@ -55,7 +55,7 @@ func TestClientsRawDumpShowNoSecret(t *testing.T) {
 		"HTTP Signature": cyberflex.WithHTTPSignature(secCFMerchant, secCFKeyID, secCFSigSecret),
 		"JWT":            cyberflex.WithJWT(secCFMerchant, secCFKeyID, secCFJWTSecret),
 		"JWT P12":        cyberflex.WithJWTP12(secCFMerchant, pfx, secCFP12Password),
-		"bearer token":   cyberflex.WithBearerToken(secCFBearer),
+		"bearer token":   cyberflex.WithAccessToken(secCFBearer),
 	}
 	var apps []secApp
 	for dName, dAuth := range dinteroAuths {

@@ -559,9 +559,9 @@ func secCyberflex(t *testing.T, rec *secRecorder, logger *slog.Logger, pfx []byt
 		"JWT secret too short":     {cyberflex.WithJWT(secCFMerchant, secCFKeyID, short)},
 		"wrong P12 password":       {cyberflex.WithJWTP12(secCFMerchant, pfx, "wrong-"+secCFP12Password)},
 		"corrupt P12":              {cyberflex.WithJWTP12(secCFMerchant, corrupt, secCFP12Password)},
-		"bearer with a newline":    {cyberflex.WithBearerToken(secCFBearer + "\n" + secCFBearer)},
-		"two auths":                {cyberflex.WithHTTPSignature(secCFMerchant, secCFKeyID, secCFSigSecret), cyberflex.WithBearerToken(secCFBearer)},
-		"password in the base URL": {cyberflex.WithBearerToken(secCFBearer), cyberflex.WithBaseURL("https://u:" + secCFBearer + "@api.example")},
+		"bearer with a newline":    {cyberflex.WithAccessToken(secCFBearer + "\n" + secCFBearer)},
+		"two auths":                {cyberflex.WithHTTPSignature(secCFMerchant, secCFKeyID, secCFSigSecret), cyberflex.WithAccessToken(secCFBearer)},
+		"password in the base URL": {cyberflex.WithAccessToken(secCFBearer), cyberflex.WithBaseURL("https://u:" + secCFBearer + "@api.example")},
 	} {
 		c, err := cyberflex.New(opts...)
 		require.Error(t, err, name)
@@ -585,18 +585,18 @@ func secCyberflex(t *testing.T, rec *secRecorder, logger *slog.Logger, pfx []byt
 	for name, s := range map[string]interface {
 		Sign(*http.Request, []byte) error
 	}{
-		"Signer":                        cyberflex.Signer{MerchantID: secCFMerchant, KeyID: secCFKeyID, SecretKey: secCFSigSecret},
-		"Signer bad secret":             cyberflex.Signer{MerchantID: secCFMerchant, KeyID: secCFKeyID, SecretKey: notBase64},
-		"Signer bad merchant":           cyberflex.Signer{MerchantID: "m\"" + secCFMerchant, KeyID: secCFKeyID, SecretKey: secCFSigSecret},
-		"JWTSigner":                     cyberflex.JWTSigner{MerchantID: secCFMerchant, KeyID: secCFKeyID, SecretKey: secCFJWTSecret},
-		"JWTSigner short secret":        cyberflex.JWTSigner{MerchantID: secCFMerchant, KeyID: secCFKeyID, SecretKey: short},
-		"JWTSigner P12":                 cyberflex.JWTSigner{MerchantID: secCFMerchant, P12: p12},
-		"JWTSigner P12 and secret":      cyberflex.JWTSigner{MerchantID: secCFMerchant, P12: p12, SecretKey: secCFJWTSecret},
-		"JWTSigner P12 not via LoadP12": cyberflex.JWTSigner{MerchantID: secCFMerchant, P12: &cyberflex.P12Key{}},
+		"HTTPSignatureSigner":              cyberflex.HTTPSignatureSigner{MerchantID: secCFMerchant, KeyID: secCFKeyID, SecretKey: secCFSigSecret},
+		"HTTPSignatureSigner bad secret":   cyberflex.HTTPSignatureSigner{MerchantID: secCFMerchant, KeyID: secCFKeyID, SecretKey: notBase64},
+		"HTTPSignatureSigner bad merchant": cyberflex.HTTPSignatureSigner{MerchantID: "m\"" + secCFMerchant, KeyID: secCFKeyID, SecretKey: secCFSigSecret},
+		"JWTSigner":                        cyberflex.JWTSigner{MerchantID: secCFMerchant, KeyID: secCFKeyID, SecretKey: secCFJWTSecret},
+		"JWTSigner short secret":           cyberflex.JWTSigner{MerchantID: secCFMerchant, KeyID: secCFKeyID, SecretKey: short},
+		"JWTSigner P12":                    cyberflex.JWTSigner{MerchantID: secCFMerchant, P12: p12},
+		"JWTSigner P12 and secret":         cyberflex.JWTSigner{MerchantID: secCFMerchant, P12: p12, SecretKey: secCFJWTSecret},
+		"JWTSigner P12 not via LoadP12":    cyberflex.JWTSigner{MerchantID: secCFMerchant, P12: &cyberflex.P12Key{}},
 	} {
 		rec.value(name, s)
 		switch v := s.(type) {
-		case cyberflex.Signer:
+		case cyberflex.HTTPSignatureSigner:
 			rec.value("*"+name, &v)
 		case cyberflex.JWTSigner:
 			rec.value("*"+name, &v)
@@ -611,7 +611,7 @@ func secCyberflex(t *testing.T, rec *secRecorder, logger *slog.Logger, pfx []byt
 		"HTTP Signature": cyberflex.WithHTTPSignature(secCFMerchant, secCFKeyID, secCFSigSecret),
 		"JWT":            cyberflex.WithJWT(secCFMerchant, secCFKeyID, secCFJWTSecret),
 		"JWT P12":        cyberflex.WithJWTP12(secCFMerchant, pfx, secCFP12Password),
-		"bearer":         cyberflex.WithBearerToken(secCFBearer),
+		"bearer":         cyberflex.WithAccessToken(secCFBearer),
 	}
 	fields := cyberflex.CardRequest(cyberflex.CardFields{Number: cyberflex.Required()})
 	// A token for the key fetch paths; the hostile server answers the fetch like everything else.

@@ -55,7 +55,7 @@ type Client struct {
 }
 
 // New returns a Client configured by opts. Exactly one authentication
-// option (WithHTTPSignature, WithJWT, WithJWTP12 or WithBearerToken) must be
+// option (WithHTTPSignature, WithJWT, WithJWTP12 or WithAccessToken) must be
 // given. Every error wraps ErrInvalidInput and never contains a credential.
 // New never panics.
 func New(opts ...Option) (*Client, error) {
@@ -70,7 +70,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	switch len(cfg.authKinds) {
 	case 0:
-		return nil, fmt.Errorf("%w: no authentication: give one of WithHTTPSignature, WithJWT, WithJWTP12 or WithBearerToken", ErrInvalidInput)
+		return nil, fmt.Errorf("%w: no authentication: give one of WithHTTPSignature, WithJWT, WithJWTP12 or WithAccessToken", ErrInvalidInput)
 	case 1:
 	default:
 		return nil, fmt.Errorf("%w: more than one authentication option (%s); give exactly one", ErrInvalidInput, strings.Join(cfg.authKinds, ", "))
@@ -240,7 +240,7 @@ func (c *Client) fetchKey(ctx context.Context, kid string) (*jose.JSONWebKey, er
 func (a credentials) sign(r *http.Request, body []byte, now func() time.Time) error {
 	switch a.mode {
 	case authHTTPSignature:
-		return Signer{MerchantID: a.merchantID, KeyID: a.keyID, SecretKey: a.secret.Reveal(), Now: now}.Sign(r, body)
+		return HTTPSignatureSigner{MerchantID: a.merchantID, KeyID: a.keyID, SecretKey: a.secret.Reveal(), Now: now}.Sign(r, body)
 	case authJWT:
 		return JWTSigner{MerchantID: a.merchantID, KeyID: a.keyID, SecretKey: a.secret.Reveal(), Now: now}.Sign(r, body)
 	case authJWTP12:

@@ -311,7 +311,7 @@ func TestGenerateCaptureContextJWTP12(t *testing.T) {
 
 func TestGenerateCaptureContextBearer(t *testing.T) {
 	f, srv := newFake(t, created(testToken(t)))
-	c := newTestClient(t, srv.URL, WithBearerToken(testBearer))
+	c := newTestClient(t, srv.URL, WithAccessToken(testBearer))
 	if _, err := c.GenerateCaptureContext(context.Background(), goldenRequest()); err != nil {
 		t.Fatal(err)
 	}
@@ -598,7 +598,7 @@ func TestGenerateCaptureContextConnectionErrorRetried(t *testing.T) {
 			}
 			return response(201, nil, tok), nil
 		})
-		c, _ := New(WithBearerToken(testBearer), WithHTTPClient(&http.Client{Transport: rt}))
+		c, _ := New(WithAccessToken(testBearer), WithHTTPClient(&http.Client{Transport: rt}))
 		if _, err := c.GenerateCaptureContext(context.Background(), goldenRequest()); err != nil || n != 2 {
 			t.Errorf("err %v after %d attempts", err, n)
 		}
@@ -612,7 +612,7 @@ func TestGenerateCaptureContextCancelStops(t *testing.T) {
 			n++
 			return response(503, map[string]string{"Retry-After": "30"}, ""), nil
 		})
-		c, _ := New(WithBearerToken(testBearer), WithHTTPClient(&http.Client{Transport: rt}), WithMaxRetries(5))
+		c, _ := New(WithAccessToken(testBearer), WithHTTPClient(&http.Client{Transport: rt}), WithMaxRetries(5))
 		ctx, cancel := context.WithCancel(context.Background())
 		start := time.Now()
 		time.AfterFunc(5*time.Second, cancel)
@@ -791,14 +791,14 @@ func TestNewOptionErrors(t *testing.T) {
 	p12 := makeP12(t, testRSAKey2048(), "5112228966230177031579", testP12Password)
 	tests := map[string][]Option{
 		"no auth":               {},
-		"two auth options":      {sig, WithBearerToken(testBearer)},
+		"two auth options":      {sig, WithAccessToken(testBearer)},
 		"same auth twice":       {sig, sig},
 		"nil http client":       {sig, WithHTTPClient(nil)},
 		"bad base64 secret":     {WithHTTPSignature(testMerchantID, testKeyID, "not base64!!")},
 		"bad base64 JWT secret": {WithJWT(testMerchantID, testKeyID, "%%%%")},
 		"short JWT secret":      {WithJWT(testMerchantID, testKeyID, base64.StdEncoding.EncodeToString([]byte("short")))},
 		"empty merchant":        {WithHTTPSignature("", testKeyID, testSecret)},
-		"empty bearer":          {WithBearerToken("  ")},
+		"empty bearer":          {WithAccessToken("  ")},
 		"wrong p12 password":    {WithJWTP12(testMerchantID, p12, "wrong-password-123")},
 		"bad URL":               {sig, WithBaseURL("://nope")},
 		"relative URL":          {sig, WithBaseURL("/flex")},
@@ -826,7 +826,7 @@ func TestNewOptionErrors(t *testing.T) {
 }
 
 func TestNewDefaults(t *testing.T) {
-	c, err := New(WithBearerToken("Bearer " + testBearer))
+	c, err := New(WithAccessToken("Bearer " + testBearer))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -836,7 +836,7 @@ func TestNewDefaults(t *testing.T) {
 	if c.auth.token.Reveal() != testBearer {
 		t.Error(`leading "Bearer " not removed`)
 	}
-	c, _ = New(WithBearerToken(testBearer), WithEnvironment(Production))
+	c, _ = New(WithAccessToken(testBearer), WithEnvironment(Production))
 	if c.host != "api.cybersource.com" || c.baseURL != "https://api.cybersource.com/" {
 		t.Errorf("production: %s", c)
 	}
@@ -849,7 +849,7 @@ func TestRedaction(t *testing.T) {
 		"http signature": WithHTTPSignature(testMerchantID, testKeyID, testSecret),
 		"jwt":            WithJWT(testMerchantID, testKeyID, testSecret),
 		"jwt p12":        WithJWTP12(testMerchantID, p12, testP12Password),
-		"bearer":         WithBearerToken(testBearer),
+		"bearer":         WithAccessToken(testBearer),
 	} {
 		t.Run(name, func(t *testing.T) {
 			var logs bytes.Buffer

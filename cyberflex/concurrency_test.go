@@ -83,14 +83,14 @@ func TestConcurrentClients(t *testing.T) {
 	srv := cyberflextest.NewServer(
 		cyberflextest.WithHTTPSignature(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
 		cyberflextest.WithJWT(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
-		cyberflextest.WithBearerToken(bearer),
+		cyberflextest.WithAccessToken(bearer),
 	)
 	t.Cleanup(srv.Close)
 	var clients []*cyberflex.Client
 	for _, auth := range []cyberflex.Option{
 		cyberflex.WithHTTPSignature(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
 		cyberflex.WithJWT(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
-		cyberflex.WithBearerToken(bearer),
+		cyberflex.WithAccessToken(bearer),
 	} {
 		c, err := cyberflex.New(auth, cyberflex.WithBaseURL(srv.URL))
 		require.NoError(t, err)

@@ -27,12 +27,12 @@
 // Authentication is one of HTTP Signature with a shared secret
 // (WithHTTPSignature), a JWT signed with the shared secret (WithJWT) or with
 // the merchant's P12 key (WithJWTP12), or an OAuth access token
-// (WithBearerToken). "No authorization required" in CyberSource's generated
+// (WithAccessToken). "No authorization required" in CyberSource's generated
 // docs for this operation is an artefact of its spec, which declares no
 // security scheme (FlexApiApi.java: localVarAuthNames = new String[] { });
 // every official SDK signs the call with its hand-written AuthenticationSdk,
 // and the developer guide asks for "a fully authenticated POST request". The
-// lower-level Signer and JWTSigner sign any
+// lower-level HTTPSignatureSigner and JWTSigner sign any
 // CyberSource REST request.
 //
 // The request types (CaptureContextRequest, CardFields, …) and ErrorDetail are the ones generated

@@ -7,7 +7,7 @@ import (
 )
 
 // ErrInvalidInput is wrapped by every error caused by bad arguments or
-// configuration passed to this package (for example a Signer without a
+// configuration passed to this package (for example an HTTPSignatureSigner without a
 // MerchantID, or a SecretKey that is not base64). Such errors are the
 // caller's to fix; retrying does not help. Error texts never contain secrets.
 var ErrInvalidInput = errors.New("cyberflex: invalid input")

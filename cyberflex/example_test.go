@@ -145,7 +145,7 @@ func ExampleAPIError() {
 	}))
 	defer srv.Close()
 
-	c, err := cyberflex.New(cyberflex.WithBearerToken("access-token"), cyberflex.WithBaseURL(srv.URL))
+	c, err := cyberflex.New(cyberflex.WithAccessToken("access-token"), cyberflex.WithBaseURL(srv.URL))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -619,7 +619,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 			"HTTP Signature": fltSigAuth(),
 			"JWT":            cyberflex.WithJWT(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
 			"JWT P12":        cyberflex.WithJWTP12(cyberflextest.DefaultMerchantID, fltP12(), "faults-p12-password"),
-			"bearer":         cyberflex.WithBearerToken("oauth-bearer-token-must-stay"),
+			"bearer":         cyberflex.WithAccessToken("oauth-bearer-token-must-stay"),
 		}
 		for name, auth := range auths {
 			for _, tc := range []struct {

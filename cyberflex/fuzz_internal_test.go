@@ -143,7 +143,7 @@ func FuzzDecodeResponse(f *testing.F) {
 				Request:    r,
 			}, nil
 		})
-		c, err := New(WithBearerToken(fuzzBearer), WithHTTPClient(&http.Client{Transport: rt}), WithMaxRetries(0),
+		c, err := New(WithAccessToken(fuzzBearer), WithHTTPClient(&http.Client{Transport: rt}), WithMaxRetries(0),
 			WithClock(func() time.Time { return ccNow }))
 		if err != nil {
 			t.Fatal(err)

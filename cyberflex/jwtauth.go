@@ -84,13 +84,13 @@ type jwtClaims struct {
 //	jti                    NewID(), default a random UUID
 //	v-c-jwt-version        "2"
 //
-// body must be exactly the bytes that will be sent. As with Signer, the
+// body must be exactly the bytes that will be sent. As with HTTPSignatureSigner, the
 // digest is keyed on the body (len(body) > 0) rather than on the method
 // (the SDKs: POST/PUT/PATCH); for real CyberSource calls the rules agree.
 // "digest-algorithm" is node's spelling; python and the docs write
 // "digestAlgorithm" and CyberSource accepts either.
 //
-// Unlike Signer, Sign does not touch req.Host: JWT authentication signs no
+// Unlike HTTPSignatureSigner, Sign does not touch req.Host: JWT authentication signs no
 // Host header, and the node SDK sends the socket's real Host while the
 // request-host claim names the API host.
 //

@@ -113,7 +113,7 @@ type credentials struct {
 // sharedSecretBase64 the secret exactly as shown (standard base64).
 func WithHTTPSignature(merchantID, keyID, sharedSecretBase64 string) Option {
 	return func(c *config) error {
-		s := Signer{MerchantID: merchantID, KeyID: keyID, SecretKey: sharedSecretBase64}
+		s := HTTPSignatureSigner{MerchantID: merchantID, KeyID: keyID, SecretKey: sharedSecretBase64}
 		if _, err := s.validate(); err != nil {
 			return err
 		}
@@ -164,12 +164,12 @@ func WithJWTP12(merchantID string, p12 []byte, password string) Option {
 	}
 }
 
-// WithBearerToken authenticates every request with an OAuth access token
+// WithAccessToken authenticates every request with an OAuth access token
 // you obtained yourself (POST /oauth2/v3/token), sent verbatim as
 // "Authorization: Bearer <token>" as the official SDKs do (node
 // OAuthToken.js). It is never refreshed; build a new Client when it
 // expires. A leading "Bearer " is accepted and removed.
-func WithBearerToken(token string) Option {
+func WithAccessToken(token string) Option {
 	return func(c *config) error {
 		token = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(token), "Bearer "))
 		if token == "" {
@@ -178,7 +178,7 @@ func WithBearerToken(token string) Option {
 		if hasCtl(token) {
 			return fmt.Errorf("%w: bearer token contains a control character", ErrInvalidInput)
 		}
-		c.authKinds = append(c.authKinds, "WithBearerToken")
+		c.authKinds = append(c.authKinds, "WithAccessToken")
 		c.auth = credentials{mode: authBearer, token: redact.NewSecret(token)}
 		return nil
 	}

@@ -20,7 +20,7 @@ func (a *authenticator) verifyBearer(r *http.Request, body []byte) error {
 	}
 	hasJWT := len(a.jwtSecrets)+len(a.jwtCerts) > 0
 	if len(a.bearerTokens) == 0 && !hasJWT {
-		return reject("bearer authentication is not enabled on this server (see cyberflextest.WithJWT, WithJWTP12, WithJWTCertificate, WithBearerToken)")
+		return reject("bearer authentication is not enabled on this server (see cyberflextest.WithJWT, WithJWTP12, WithJWTCertificate, WithAccessToken)")
 	}
 	match := 0
 	for _, t := range a.bearerTokens {

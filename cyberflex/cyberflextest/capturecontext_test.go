@@ -206,7 +206,7 @@ func TestCaptureContextFieldRules(t *testing.T) {
 // TestPublicKeyEndpoint: GET /flex/v2/public-keys/{kid} needs no authentication and serves the
 // key as CyberSource does; an unknown kid is a 404 in the error shape.
 func TestPublicKeyEndpoint(t *testing.T) {
-	csrv := newServer(t, cyberflextest.WithBearerToken(oauthToken))
+	csrv := newServer(t, cyberflextest.WithAccessToken(oauthToken))
 	kid, pub := csrv.PublicKey()
 
 	a := send(t, newRequest(t, csrv, http.MethodGet, "/flex/v2/public-keys/"+kid, nil))

@@ -34,7 +34,7 @@ func TestClientAuthSchemes(t *testing.T) {
 		{"JWT HS256", []cyberflextest.Option{cyberflextest.WithJWT(merchant, keyID, secret)}, cyberflex.WithJWT(merchant, keyID, secret), nil},
 		{"JWT RS256 from a P12", []cyberflextest.Option{cyberflextest.WithJWTP12(merchant, p12, p12Password)}, cyberflex.WithJWTP12(merchant, p12, p12Password), nil},
 		{"JWT RS256 from a certificate", []cyberflextest.Option{cyberflextest.WithJWTCertificate(merchant, cert)}, cyberflex.WithJWTP12(merchant, p12, p12Password), nil},
-		{"OAuth bearer token", []cyberflextest.Option{cyberflextest.WithBearerToken(oauthToken)}, cyberflex.WithBearerToken(oauthToken), nil},
+		{"OAuth bearer token", []cyberflextest.Option{cyberflextest.WithAccessToken(oauthToken)}, cyberflex.WithAccessToken(oauthToken), nil},
 		{"default credentials, HTTP Signature", nil, cyberflex.WithHTTPSignature(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret), nil},
 		{"default credentials, JWT", nil, cyberflex.WithJWT(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret), nil},
 		{"production host", []cyberflextest.Option{cyberflextest.WithHost(string(cyberflex.Production)), cyberflextest.WithHTTPSignature(merchant, keyID, secret)},
@@ -71,13 +71,13 @@ func TestClientSchemesCombined(t *testing.T) {
 		cyberflextest.WithHTTPSignature(merchant, keyID, secret),
 		cyberflextest.WithHTTPSignature("merchant_b", "key-b", otherSecret),
 		cyberflextest.WithJWTP12(merchant, p12, p12Password),
-		cyberflextest.WithBearerToken(oauthToken),
+		cyberflextest.WithAccessToken(oauthToken),
 	)
 	for _, auth := range []cyberflex.Option{
 		cyberflex.WithHTTPSignature(merchant, keyID, secret),
 		cyberflex.WithHTTPSignature("merchant_b", "key-b", otherSecret),
 		cyberflex.WithJWTP12(merchant, p12, p12Password),
-		cyberflex.WithBearerToken(oauthToken),
+		cyberflex.WithAccessToken(oauthToken),
 	} {
 		if _, err := newClient(t, csrv, auth).GenerateCaptureContext(context.Background(), cardRequest()); err != nil {
 			t.Errorf("GenerateCaptureContext: %v", err)
@@ -148,11 +148,11 @@ func TestClientRejected(t *testing.T) {
 		{"JWT P12 with another key under the same kid", []cyberflextest.Option{cyberflextest.WithJWTCertificate(merchant, cert)},
 			[]cyberflex.Option{cyberflex.WithJWTP12(merchant, otherP12, p12Password)},
 			`JWT signature does not verify with the key of kid "2222233333444445555566"`},
-		{"OAuth, wrong token", []cyberflextest.Option{cyberflextest.WithBearerToken(oauthToken)}, []cyberflex.Option{cyberflex.WithBearerToken("another-token")},
+		{"OAuth, wrong token", []cyberflextest.Option{cyberflextest.WithAccessToken(oauthToken)}, []cyberflex.Option{cyberflex.WithAccessToken("another-token")},
 			`the bearer token is not an OAuth access token of this server`},
-		{"OAuth token against a JWT server", []cyberflextest.Option{hs}, []cyberflex.Option{cyberflex.WithBearerToken(oauthToken)},
+		{"OAuth token against a JWT server", []cyberflextest.Option{hs}, []cyberflex.Option{cyberflex.WithAccessToken(oauthToken)},
 			`JWT: go-jose/go-jose: compact JWS format must have three parts`},
-		{"JWT against an OAuth and JWT server", []cyberflextest.Option{hs, cyberflextest.WithBearerToken(oauthToken)}, []cyberflex.Option{cyberflex.WithJWT(merchant, keyID, otherSecret)},
+		{"JWT against an OAuth and JWT server", []cyberflextest.Option{hs, cyberflextest.WithAccessToken(oauthToken)}, []cyberflex.Option{cyberflex.WithJWT(merchant, keyID, otherSecret)},
 			`the bearer token is not an OAuth access token of this server, nor a valid JWT: JWT signature does not verify`},
 	}
 	for _, tt := range tests {

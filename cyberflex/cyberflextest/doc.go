@@ -47,7 +47,7 @@
 //     when there is a body, iat within the allowed skew, exp after now and exp − iat ≤ 120 s.
 //     Skew applies to iat only: a client whose clock runs more than 120 s behind sends tokens
 //     that have already expired.
-//   - OAuth (WithBearerToken): the exact token, compared in constant time.
+//   - OAuth (WithAccessToken): the exact token, compared in constant time.
 //
 // Several schemes and keys may be configured at once; a request passing any of them is
 // accepted.

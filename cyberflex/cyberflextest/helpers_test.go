@@ -160,7 +160,7 @@ func decodeError(t *testing.T, a answer) errorBody {
 }
 
 // httpSig describes an HTTP Signature to put on a raw request. The test computes it on its own
-// (not with cyberflex.Signer) so that the wire details are spelled out here.
+// (not with cyberflex.HTTPSignatureSigner) so that the wire details are spelled out here.
 type httpSig struct {
 	keyID     string
 	algorithm string

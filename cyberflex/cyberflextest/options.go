@@ -128,12 +128,12 @@ func WithJWTCertificate(merchantID string, cert *x509.Certificate) Option {
 	}
 }
 
-// WithBearerToken accepts "Authorization: Bearer <token>" with exactly this OAuth access token
-// (compared in constant time), as cyberflex.WithBearerToken sends it. May be given more than
+// WithAccessToken accepts "Authorization: Bearer <token>" with exactly this OAuth access token
+// (compared in constant time), as cyberflex.WithAccessToken sends it. May be given more than
 // once.
-func WithBearerToken(token string) Option {
+func WithAccessToken(token string) Option {
 	return func(c *config) error {
-		if err := checkValue("WithBearerToken: token", token); err != nil {
+		if err := checkValue("WithAccessToken: token", token); err != nil {
 			return err
 		}
 		c.anyCredOpt = true

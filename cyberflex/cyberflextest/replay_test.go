@@ -38,7 +38,7 @@ type signed struct {
 	body   []byte
 }
 
-// signWith signs a POST of body to /flex/v2/sessions with s (cyberflex.Signer or JWTSigner).
+// signWith signs a POST of body to /flex/v2/sessions with s (cyberflex.HTTPSignatureSigner or JWTSigner).
 func signWith(t *testing.T, s interface {
 	Sign(*http.Request, []byte) error
 }, body []byte) signed {
@@ -82,8 +82,8 @@ func jwtSigner(now func() time.Time) cyberflex.JWTSigner {
 	return cyberflex.JWTSigner{MerchantID: merchant, KeyID: keyID, SecretKey: secret, Now: now}
 }
 
-func httpSigner(now func() time.Time) cyberflex.Signer {
-	return cyberflex.Signer{MerchantID: merchant, KeyID: keyID, SecretKey: secret, Now: now}
+func httpSigner(now func() time.Time) cyberflex.HTTPSignatureSigner {
+	return cyberflex.HTTPSignatureSigner{MerchantID: merchant, KeyID: keyID, SecretKey: secret, Now: now}
 }
 
 // TestJWTReplayRefused: a JWT request sent again while its token is valid is refused for its jti;

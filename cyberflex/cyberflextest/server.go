@@ -46,7 +46,7 @@ type Server struct {
 }
 
 // NewServer starts a Server configured by opts. Without any credential option (WithHTTPSignature,
-// WithJWT, WithJWTP12, WithJWTCertificate, WithBearerToken) it accepts HTTP Signature and JWT
+// WithJWT, WithJWTP12, WithJWTCertificate, WithAccessToken) it accepts HTTP Signature and JWT
 // (HS256) requests made with DefaultMerchantID, DefaultKeyID and DefaultSharedSecret; with any,
 // it accepts exactly the credentials given. It generates the RSA-2048 key that signs capture
 // contexts. Call Close when done.

@@ -296,7 +296,7 @@ func TestFaultPublicKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	csrv.Inject(cyberflextest.OpGetPublicKey, cyberflextest.Fault{Status: http.StatusInternalServerError})
-	c := newClient(t, csrv, cyberflex.WithBearerToken("unused"))
+	c := newClient(t, csrv, cyberflex.WithAccessToken("unused"))
 	if _, err := c.VerifyCaptureContext(context.Background(), token); !errors.Is(err, cyberflex.ErrKeyFetch) {
 		t.Fatalf("error %v, want ErrKeyFetch", err)
 	}
@@ -342,7 +342,7 @@ func TestAnswersMatchSpec(t *testing.T) {
 		_, _ = good.GenerateCaptureContext(ctx, cardRequest())
 	}
 	csrv.Inject(cyberflextest.OpGetPublicKey, cyberflextest.Fault{Status: http.StatusInternalServerError})
-	_, _ = newClient(t, csrv, cyberflex.WithBearerToken("unused"), cyberflex.WithHTTPClient(hc)).VerifyCaptureContext(ctx, cc.Token)
+	_, _ = newClient(t, csrv, cyberflex.WithAccessToken("unused"), cyberflex.WithHTTPClient(hc)).VerifyCaptureContext(ctx, cc.Token)
 
 	v := specValidator(t)
 	statuses := map[int]bool{}
@@ -380,7 +380,7 @@ func TestNewServerRefusesBadOptions(t *testing.T) {
 		{"wrong P12 password", cyberflextest.WithJWTP12(merchant, p12File(t, key, cert, p12Password), "wrong"), "WithJWTP12: cyberflex: invalid input: LoadP12: pkcs12: decryption password incorrect"},
 		{"nil certificate", cyberflextest.WithJWTCertificate(merchant, nil), "WithJWTCertificate: certificate is nil"},
 		{"certificate without subject serialNumber", cyberflextest.WithJWTCertificate(merchant, &noSerial), "certificate subject serialNumber (the JWT kid) is empty"},
-		{"empty bearer token", cyberflextest.WithBearerToken(""), "WithBearerToken: token is empty"},
+		{"empty bearer token", cyberflextest.WithAccessToken(""), "WithAccessToken: token is empty"},
 		{"host with a scheme", cyberflextest.WithHost("https://apitest.cybersource.com"), `WithHost: "https://apitest.cybersource.com" is not a host name`},
 		{"negative skew", cyberflextest.WithMaxClockSkew(-time.Second), "WithMaxClockSkew: -1s is negative"},
 		{"nil clock", cyberflextest.WithClock(nil), "WithClock: clock is nil"},
@@ -408,7 +408,7 @@ func TestNewServerRefusesBadOptions(t *testing.T) {
 
 // TestServerPrintsNoSecret: no fmt verb shows a secret or token of the server.
 func TestServerPrintsNoSecret(t *testing.T) {
-	csrv := newServer(t, cyberflextest.WithHTTPSignature(merchant, keyID, secret), cyberflextest.WithBearerToken(oauthToken))
+	csrv := newServer(t, cyberflextest.WithHTTPSignature(merchant, keyID, secret), cyberflextest.WithAccessToken(oauthToken))
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
 		out := fmt.Sprintf(verb, csrv)
 		for _, s := range []string{secret, oauthToken, "shared-secret-of-the-tests", fmt.Sprintf("%x", oauthToken)} {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recomputes the HTTP Signature test vectors of signer_test.go with openssl, independently of the
+# Recomputes the HTTP Signature test vectors of httpsignature_test.go with openssl, independently of the
 # Go code: the signing string of NOTES §4a, HMAC-SHA256 keyed with the base64-decoded secret.
 # Run: bash cyberflex/testdata/signatures.sh   (needs openssl and xxd)
 set -euo pipefail

@@ -34,8 +34,8 @@ func testNow() time.Time {
 	return time.Date(2026, 11, 21, 13, 17, 15, 0, time.FixedZone("CET", 3600))
 }
 
-func testSigner() Signer {
-	return Signer{MerchantID: testMerchantID, KeyID: testKeyID, SecretKey: testSecret, Now: testNow}
+func testSigner() HTTPSignatureSigner {
+	return HTTPSignatureSigner{MerchantID: testMerchantID, KeyID: testKeyID, SecretKey: testSecret, Now: testNow}
 }
 
 // All expected signatures were computed independently of this package with
@@ -245,22 +245,25 @@ func TestSignerErrors(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		signer  func(Signer) Signer
+		signer  func(HTTPSignatureSigner) HTTPSignatureSigner
 		req     func() *http.Request
 		wantMsg string
 	}{
-		{"nil request", nil, func() *http.Request { return nil }, "cyberflex: invalid input: Signer.Sign: nil *http.Request"},
-		{"no URL", nil, func() *http.Request { return &http.Request{Method: "GET"} }, "cyberflex: invalid input: Signer.Sign: request has no URL"},
-		{"no host", nil, func() *http.Request { r := okReq(); r.URL.Host, r.Host = "", ""; return r }, "cyberflex: invalid input: Signer.Sign: request has no host (set req.URL.Host or req.Host)"},
-		{"missing merchant", func(s Signer) Signer { s.MerchantID = ""; return s }, okReq, "cyberflex: invalid input: Signer.MerchantID is empty"},
-		{"missing key id", func(s Signer) Signer { s.KeyID = ""; return s }, okReq, "cyberflex: invalid input: Signer.KeyID is empty"},
-		{"quote in key id", func(s Signer) Signer { s.KeyID = `a"b`; return s }, okReq, "cyberflex: invalid input: Signer.KeyID contains a control character or a double quote"},
-		{"newline in merchant", func(s Signer) Signer { s.MerchantID = "a\r\nX-Evil: 1"; return s }, okReq, "cyberflex: invalid input: Signer.MerchantID contains a control character or a double quote"},
-		{"missing secret", func(s Signer) Signer { s.SecretKey = ""; return s }, okReq, "cyberflex: invalid input: Signer.SecretKey is empty"},
-		{"secret not base64", func(s Signer) Signer { s.SecretKey = "not-base64!" + testSecret; return s }, okReq,
-			"cyberflex: invalid input: Signer.SecretKey is not valid standard base64 (it must be the shared secret exactly as shown in the Business Center)"},
-		{"secret url-safe base64", func(s Signer) Signer { s.SecretKey = "yBJxy6LjM2TmcPGu-GaJrHtkke25fPpUX-UY6_L_1tE="; return s }, okReq,
-			"cyberflex: invalid input: Signer.SecretKey is not valid standard base64 (it must be the shared secret exactly as shown in the Business Center)"},
+		{"nil request", nil, func() *http.Request { return nil }, "cyberflex: invalid input: HTTPSignatureSigner.Sign: nil *http.Request"},
+		{"no URL", nil, func() *http.Request { return &http.Request{Method: "GET"} }, "cyberflex: invalid input: HTTPSignatureSigner.Sign: request has no URL"},
+		{"no host", nil, func() *http.Request { r := okReq(); r.URL.Host, r.Host = "", ""; return r }, "cyberflex: invalid input: HTTPSignatureSigner.Sign: request has no host (set req.URL.Host or req.Host)"},
+		{"missing merchant", func(s HTTPSignatureSigner) HTTPSignatureSigner { s.MerchantID = ""; return s }, okReq, "cyberflex: invalid input: HTTPSignatureSigner.MerchantID is empty"},
+		{"missing key id", func(s HTTPSignatureSigner) HTTPSignatureSigner { s.KeyID = ""; return s }, okReq, "cyberflex: invalid input: HTTPSignatureSigner.KeyID is empty"},
+		{"quote in key id", func(s HTTPSignatureSigner) HTTPSignatureSigner { s.KeyID = `a"b`; return s }, okReq, "cyberflex: invalid input: HTTPSignatureSigner.KeyID contains a control character or a double quote"},
+		{"newline in merchant", func(s HTTPSignatureSigner) HTTPSignatureSigner { s.MerchantID = "a\r\nX-Evil: 1"; return s }, okReq, "cyberflex: invalid input: HTTPSignatureSigner.MerchantID contains a control character or a double quote"},
+		{"missing secret", func(s HTTPSignatureSigner) HTTPSignatureSigner { s.SecretKey = ""; return s }, okReq, "cyberflex: invalid input: HTTPSignatureSigner.SecretKey is empty"},
+		{"secret not base64", func(s HTTPSignatureSigner) HTTPSignatureSigner { s.SecretKey = "not-base64!" + testSecret; return s }, okReq,
+			"cyberflex: invalid input: HTTPSignatureSigner.SecretKey is not valid standard base64 (it must be the shared secret exactly as shown in the Business Center)"},
+		{"secret url-safe base64", func(s HTTPSignatureSigner) HTTPSignatureSigner {
+			s.SecretKey = "yBJxy6LjM2TmcPGu-GaJrHtkke25fPpUX-UY6_L_1tE="
+			return s
+		}, okReq,
+			"cyberflex: invalid input: HTTPSignatureSigner.SecretKey is not valid standard base64 (it must be the shared secret exactly as shown in the Business Center)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -290,7 +293,7 @@ func TestSignerErrors(t *testing.T) {
 func TestSignerRedaction(t *testing.T) {
 	s := testSigner()
 	wantPlain := "{MerchantID:testrest KeyID:08c94330-f618-42a3-b09d-e1e43be5efda SecretKey:[redacted]}"
-	wantGo := `cyberflex.Signer{MerchantID:"testrest", KeyID:"08c94330-f618-42a3-b09d-e1e43be5efda", SecretKey:[redacted]}`
+	wantGo := `cyberflex.HTTPSignatureSigner{MerchantID:"testrest", KeyID:"08c94330-f618-42a3-b09d-e1e43be5efda", SecretKey:[redacted]}`
 	for _, tc := range []struct{ format, want string }{
 		{"%v", wantPlain},
 		{"%+v", wantPlain},
@@ -309,7 +312,7 @@ func TestSignerRedaction(t *testing.T) {
 		}
 	}
 	// Inside an exported field of another struct, fmt still calls Format.
-	wrapped := fmt.Sprintf("%+v", struct{ Auth Signer }{s})
+	wrapped := fmt.Sprintf("%+v", struct{ Auth HTTPSignatureSigner }{s})
 	assertNoSecret(t, wrapped, testSecret, "yBJxy6LjM2TmcPGu")
 	if !strings.Contains(wrapped, "SecretKey:[redacted]") {
 		t.Errorf("wrapped = %q", wrapped)
@@ -326,7 +329,7 @@ func assertNoSecret(t *testing.T, out string, secrets ...string) {
 	}
 }
 
-// hmacB64 is the test's own HMAC-SHA256, independent of Signer.
+// hmacB64 is the test's own HMAC-SHA256, independent of HTTPSignatureSigner.
 func hmacB64(key []byte, msg string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(msg))

@@ -28,15 +28,15 @@ const (
 	redacted = "[redacted]"
 )
 
-// Signer authenticates requests to the CyberSource REST API with the
+// HTTPSignatureSigner authenticates requests to the CyberSource REST API with the
 // "HTTP Signature" scheme (shared secret, HmacSHA256), exactly as the official
 // SDKs do (node cybersource-rest-client 0.0.83, python
 // authenticationsdk/http). It can sign any CyberSource REST call, not only the
 // Flex API.
 //
-// A Signer holds no mutable state and may be used by many goroutines at once.
-// Formatting a Signer with fmt (%v, %+v, %#v, %s, ...) never prints SecretKey.
-type Signer struct {
+// An HTTPSignatureSigner holds no mutable state and may be used by many goroutines at once.
+// Formatting an HTTPSignatureSigner with fmt (%v, %+v, %#v, %s, ...) never prints SecretKey.
+type HTTPSignatureSigner struct {
 	// MerchantID is the CyberSource organisation / merchant id, sent and
 	// signed as the v-c-merchant-id header.
 	MerchantID string
@@ -85,15 +85,15 @@ type Signer struct {
 // removed support for the parenthesised form in production on 2024-03-22.
 //
 // Errors wrap ErrInvalidInput and never contain SecretKey.
-func (s Signer) Sign(req *http.Request, body []byte) error {
+func (s HTTPSignatureSigner) Sign(req *http.Request, body []byte) error {
 	if req == nil {
-		return fmt.Errorf("%w: Signer.Sign: nil *http.Request", ErrInvalidInput)
+		return fmt.Errorf("%w: HTTPSignatureSigner.Sign: nil *http.Request", ErrInvalidInput)
 	}
 	key, err := s.validate()
 	if err != nil {
 		return err
 	}
-	host, method, uri, err := requestParts(req, "Signer.Sign")
+	host, method, uri, err := requestParts(req, "HTTPSignatureSigner.Sign")
 	if err != nil {
 		return err
 	}
@@ -132,14 +132,14 @@ func (s Signer) Sign(req *http.Request, body []byte) error {
 }
 
 // validate checks the configuration and returns the decoded HMAC key.
-func (s Signer) validate() ([]byte, error) {
-	if err := checkHeaderValue("Signer.MerchantID", s.MerchantID); err != nil {
+func (s HTTPSignatureSigner) validate() ([]byte, error) {
+	if err := checkHeaderValue("HTTPSignatureSigner.MerchantID", s.MerchantID); err != nil {
 		return nil, err
 	}
-	if err := checkHeaderValue("Signer.KeyID", s.KeyID); err != nil {
+	if err := checkHeaderValue("HTTPSignatureSigner.KeyID", s.KeyID); err != nil {
 		return nil, err
 	}
-	return decodeSecret("Signer.SecretKey", s.SecretKey)
+	return decodeSecret("HTTPSignatureSigner.SecretKey", s.SecretKey)
 }
 
 // signingString builds the exact string CyberSource HMACs (the official SDKs:
@@ -252,19 +252,19 @@ func now(f func() time.Time) time.Time {
 }
 
 // String returns a description of s with SecretKey redacted.
-func (s Signer) String() string {
+func (s HTTPSignatureSigner) String() string {
 	return "{MerchantID:" + s.MerchantID + " KeyID:" + s.KeyID + " SecretKey:" + redacted + "}"
 }
 
 // GoString returns a Go-syntax-like description of s with SecretKey redacted
 // (used by %#v).
-func (s Signer) GoString() string {
-	return fmt.Sprintf("cyberflex.Signer{MerchantID:%q, KeyID:%q, SecretKey:%s}", s.MerchantID, s.KeyID, redacted)
+func (s HTTPSignatureSigner) GoString() string {
+	return fmt.Sprintf("cyberflex.HTTPSignatureSigner{MerchantID:%q, KeyID:%q, SecretKey:%s}", s.MerchantID, s.KeyID, redacted)
 }
 
 // Format implements fmt.Formatter so that no verb (%v, %+v, %#v, %s, %q,
 // %x, ...) can print SecretKey: %#v prints GoString, every other verb String.
-func (s Signer) Format(f fmt.State, verb rune) {
+func (s HTTPSignatureSigner) Format(f fmt.State, verb rune) {
 	redact.Format(f, verb, s.String(), s.GoString())
 }
 
