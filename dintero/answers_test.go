@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -128,4 +129,46 @@ func TestATokenEndpointFailureIsRetriedByOnePolicy(t *testing.T) {
 			assert.Zero(t, api.Load(), "no API request without a token")
 		})
 	}
+}
+
+// TestCreateFailuresSayWhetherTheOutcomeIsUnknown: a create that failed after its request may
+// have been processed wraps ErrOutcomeUnknown (find the session before creating it again); one
+// that certainly made nothing does not.
+func TestCreateFailuresSayWhetherTheOutcomeIsUnknown(t *testing.T) {
+	req := dintero.SessionCreateRequest{
+		URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
+		Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: "r"},
+	}
+	for _, tc := range []struct {
+		name    string
+		answer  func() (*http.Response, error)
+		unknown bool
+	}{
+		{"connection refused", func() (*http.Response, error) {
+			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+		}, false},
+		{"connection reset after sending", func() (*http.Response, error) {
+			return nil, &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}
+		}, true},
+		{"400", func() (*http.Response, error) { return jsonAnswer(400, `{"error":{"message":"bad"}}`), nil }, false},
+		{"500", func() (*http.Response, error) { return jsonAnswer(500, `{}`), nil }, false},
+		{"503", func() (*http.Response, error) { return jsonAnswer(503, `{}`), nil }, false},
+		{"502 from a gateway", func() (*http.Response, error) { return jsonAnswer(502, `<html>`), nil }, true},
+		{"504 from a gateway", func() (*http.Response, error) { return jsonAnswer(504, `<html>`), nil }, true},
+		{"200 that is not JSON", func() (*http.Response, error) { return jsonAnswer(200, `<html>`), nil }, true},
+		{"200 without an id", func() (*http.Response, error) { return jsonAnswer(200, `{}`), nil }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := answeringClient(t, func(*http.Request) (*http.Response, error) { return tc.answer() }, dintero.WithMaxRetries(0))
+			_, err := c.CreateSession(context.Background(), req)
+			require.Error(t, err)
+			assert.Equal(t, tc.unknown, errors.Is(err, dintero.ErrOutcomeUnknown), "%v", err)
+			if tc.unknown {
+				assert.Contains(t, err.Error(), "FindCreatedSession")
+			}
+		})
+	}
+	_, err := answeringClient(t, nil).CreateSession(context.Background(), dintero.SessionCreateRequest{})
+	assert.ErrorIs(t, err, dintero.ErrInvalidInput)
+	assert.NotErrorIs(t, err, dintero.ErrOutcomeUnknown, "refused before sending")
 }

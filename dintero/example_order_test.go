@@ -19,7 +19,7 @@ func ExampleNewOrderItem() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("amount:", *item.Amount, "vat_amount:", *item.VatAmount)
+	fmt.Println("amount:", *item.Amount, "vat_amount:", *item.VATAmount)
 
 	_, err = dintero.NewOrderItem(dintero.OrderLine{LineID: "2", UnitPrice: 9990, Quantity: 1, VATPercent: 12.125})
 	fmt.Println(err)
@@ -46,14 +46,14 @@ func ExampleSetOrderTotals() {
 		MerchantReference: "order-1001",
 		Items:             []dintero.OrderItem{shirt, coffee},
 		ShippingOption: &dintero.ShippingOption{ID: "bring-standard", LineID: "shipping", Operator: "Bring",
-			Title: "Standard", Amount: 4900, Vat: dintero.Ptr(25.0), VatAmount: &shippingVAT},
+			Title: "Standard", Amount: 4900, VAT: dintero.Ptr(25.0), VATAmount: &shippingVAT},
 	}
 	if err := dintero.SetOrderTotals(&order); err != nil {
 		fmt.Println(err)
 		return
 	}
 	total, _ := dintero.FormatAmount(order.Amount, order.Currency)
-	vat, _ := dintero.FormatAmount(*order.VatAmount, order.Currency)
+	vat, _ := dintero.FormatAmount(*order.VATAmount, order.Currency)
 	fmt.Println("total:", total, "of which VAT:", vat)
 	// Output:
 	// total: 528.50 of which VAT: 93.19
@@ -73,7 +73,7 @@ func ExampleOrderUpdateFrom() {
 	}
 	req := dintero.SessionUpdateRequest{Order: dintero.OrderUpdateFrom(s.Order)}
 	// c.UpdateSession(ctx, *s.ID, req)
-	fmt.Println(*req.Order.Amount, *req.Order.VatAmount, len(req.Order.Items))
+	fmt.Println(*req.Order.Amount, *req.Order.VATAmount, len(req.Order.Items))
 	// Output:
 	// 9980 1996 1
 }

@@ -28,19 +28,23 @@ func ExampleClient_FindCreatedSession() {
 	}
 	ctx := context.Background()
 	req := dintero.SessionCreateRequest{
-		URL:           dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		URL:           dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 		Order:         dintero.Order{Amount: 29900, Currency: "NOK", MerchantReference: "order-1001"},
 		Configuration: dintero.SessionConfiguration{ActivePaymentTypes: &dintero.ActivePaymentTypes{Enabled: dintero.Ptr(true)}},
 	}
 
 	start := time.Now().Add(-time.Minute) // before the create, with a margin for clock skew
-	if _, err := c.CreateSession(ctx, req); err == nil {
+	_, err = c.CreateSession(ctx, req)
+	switch {
+	case err == nil:
 		fmt.Println("created")
 		return
+	case !errors.Is(err, dintero.ErrOutcomeUnknown):
+		// ErrInvalidInput, or an *APIError refusing the request: no session was made.
+		fmt.Println("not created:", err)
+		return
 	}
-	// Errors wrapping dintero.ErrOutcomeUnknown say the session may exist; other errors
-	// (ErrInvalidInput, an *APIError) mean it was not created.
-	fmt.Println("create failed; looking for the session")
+	fmt.Println("outcome unknown; looking for the session")
 	s, err := c.FindCreatedSession(ctx, "order-1001", start)
 	var multi *dintero.MultipleSessionsError
 	switch {
@@ -54,6 +58,6 @@ func ExampleClient_FindCreatedSession() {
 		fmt.Println("found:", s.Order.MerchantReference, s.Order.Amount, dintero.StatusOf(s, time.Now()))
 	}
 	// Output:
-	// create failed; looking for the session
+	// outcome unknown; looking for the session
 	// found: order-1001 29900 created
 }

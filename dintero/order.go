@@ -71,8 +71,8 @@ func NewOrderItem(l OrderLine) (OrderItem, error) {
 		LineID:    Ptr(l.LineID),
 		Quantity:  Ptr(l.Quantity),
 		Amount:    Ptr(amount),
-		Vat:       Ptr(l.VATPercent),
-		VatAmount: Ptr(includedVAT(amount, rate)),
+		VAT:       Ptr(l.VATPercent),
+		VATAmount: Ptr(includedVAT(amount, rate)),
 	}
 	if l.ID != "" {
 		item.ID = Ptr(l.ID)
@@ -166,19 +166,19 @@ func OrderTotals(items []OrderItem, shipping *ShippingOption) (amount, vatAmount
 		if it.Amount == nil {
 			return 0, 0, invalid("%s: items[%d] has no amount", op, i)
 		}
-		if err := add(fmt.Sprintf("items[%d]", i), *it.Amount, deref(it.VatAmount)); err != nil {
+		if err := add(fmt.Sprintf("items[%d]", i), *it.Amount, deref(it.VATAmount)); err != nil {
 			return 0, 0, err
 		}
 	}
 	if shipping != nil {
-		if err := add("the shipping option", shipping.Amount, deref(shipping.VatAmount)); err != nil {
+		if err := add("the shipping option", shipping.Amount, deref(shipping.VATAmount)); err != nil {
 			return 0, 0, err
 		}
 	}
 	return amount, vatAmount, nil
 }
 
-// SetOrderTotals sets o.Amount and o.VatAmount to the totals of o.Items and o.ShippingOption
+// SetOrderTotals sets o.Amount and o.VATAmount to the totals of o.Items and o.ShippingOption
 // (OrderTotals), so that the order adds up as Dintero requires. For a partial payment
 // (partial_payment, where the amount may be less than the items), set Amount after it. On an
 // error o is left unchanged.
@@ -190,7 +190,7 @@ func SetOrderTotals(o *Order) error {
 	if err != nil {
 		return err
 	}
-	o.Amount, o.VatAmount = amount, Ptr(vat)
+	o.Amount, o.VATAmount = amount, Ptr(vat)
 	return nil
 }
 
@@ -216,7 +216,7 @@ func OrderUpdateFrom(o Order) OrderUpdate {
 	return OrderUpdate{
 		Amount:             Ptr(o.Amount),
 		Currency:           Ptr(o.Currency),
-		VatAmount:          o.VatAmount,
+		VATAmount:          o.VATAmount,
 		MerchantReference2: o.MerchantReference2,
 		ShippingAddress:    o.ShippingAddress,
 		BillingAddress:     o.BillingAddress,

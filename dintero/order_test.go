@@ -60,12 +60,12 @@ func TestNewOrderItem(t *testing.T) {
 			item, err := dintero.NewOrderItem(tt.line)
 			require.NoError(t, err)
 			require.NotNil(t, item.Amount)
-			require.NotNil(t, item.VatAmount)
+			require.NotNil(t, item.VATAmount)
 			assert.Equal(t, tt.amount, *item.Amount, "amount")
-			assert.Equal(t, tt.vatAmount, *item.VatAmount, "vat_amount")
+			assert.Equal(t, tt.vatAmount, *item.VATAmount, "vat_amount")
 			assert.Equal(t, tt.line.LineID, *item.LineID)
 			assert.Equal(t, tt.line.Quantity, *item.Quantity)
-			assert.Equal(t, tt.line.VATPercent, *item.Vat)
+			assert.Equal(t, tt.line.VATPercent, *item.VAT)
 			if tt.withID {
 				assert.Equal(t, tt.line.ID, *item.ID)
 			} else {
@@ -165,11 +165,11 @@ func TestLineVATRoundingBound(t *testing.T) {
 			})
 			require.NoError(t, err)
 			exact := new(big.Rat).Mul(big.NewRat(*item.Amount, 1), share)
-			diff := new(big.Rat).Sub(big.NewRat(*item.VatAmount, 1), exact)
+			diff := new(big.Rat).Sub(big.NewRat(*item.VATAmount, 1), exact)
 			require.True(t, new(big.Rat).Abs(diff).Cmp(big.NewRat(1, 2)) <= 0,
-				"line VAT %d is not the nearest integer to %s", *item.VatAmount, exact.FloatString(4))
-			require.True(t, *item.VatAmount <= *item.Amount, "VAT never exceeds the amount")
-			sumVAT += *item.VatAmount
+				"line VAT %d is not the nearest integer to %s", *item.VATAmount, exact.FloatString(4))
+			require.True(t, *item.VATAmount <= *item.Amount, "VAT never exceeds the amount")
+			sumVAT += *item.VATAmount
 			exactSum.Add(exactSum, exact)
 		}
 		diff := new(big.Rat).Sub(big.NewRat(sumVAT, 1), exactSum)
@@ -179,13 +179,13 @@ func TestLineVATRoundingBound(t *testing.T) {
 }
 
 func lineWith(amount int64, vat *int64) dintero.OrderItem {
-	return dintero.OrderItem{LineID: dintero.Ptr("1"), Amount: dintero.Ptr(amount), VatAmount: vat}
+	return dintero.OrderItem{LineID: dintero.Ptr("1"), Amount: dintero.Ptr(amount), VATAmount: vat}
 }
 
 func TestOrderTotals(t *testing.T) {
 	items := []dintero.OrderItem{lineWith(29970, dintero.Ptr(int64(5994))), lineWith(9980, dintero.Ptr(int64(1302))), lineWith(500, nil)}
 	shipping := &dintero.ShippingOption{ID: "bring", LineID: "ship-1", Operator: "Bring", Title: "Standard",
-		Amount: 4900, VatAmount: dintero.Ptr(int64(980))}
+		Amount: 4900, VATAmount: dintero.Ptr(int64(980))}
 
 	amount, vat, err := dintero.OrderTotals(items, shipping)
 	require.NoError(t, err)
@@ -237,17 +237,17 @@ func TestOrderTotalsRefuses(t *testing.T) {
 func TestSetOrderTotals(t *testing.T) {
 	o := dintero.Order{Currency: "NOK", MerchantReference: "order-1", Amount: 1,
 		Items:          []dintero.OrderItem{lineWith(29970, dintero.Ptr(int64(5994)))},
-		ShippingOption: &dintero.ShippingOption{Amount: 4900, VatAmount: dintero.Ptr(int64(980))},
+		ShippingOption: &dintero.ShippingOption{Amount: 4900, VATAmount: dintero.Ptr(int64(980))},
 	}
 	require.NoError(t, dintero.SetOrderTotals(&o))
 	assert.Equal(t, int64(34870), o.Amount)
-	require.NotNil(t, o.VatAmount)
-	assert.Equal(t, int64(6974), *o.VatAmount)
+	require.NotNil(t, o.VATAmount)
+	assert.Equal(t, int64(6974), *o.VATAmount)
 
-	bad := dintero.Order{Amount: 1, VatAmount: dintero.Ptr(int64(2)), Items: []dintero.OrderItem{{LineID: dintero.Ptr("1")}}}
+	bad := dintero.Order{Amount: 1, VATAmount: dintero.Ptr(int64(2)), Items: []dintero.OrderItem{{LineID: dintero.Ptr("1")}}}
 	require.ErrorIs(t, dintero.SetOrderTotals(&bad), dintero.ErrInvalidInput)
 	assert.Equal(t, int64(1), bad.Amount, "unchanged on an error")
-	assert.Equal(t, int64(2), *bad.VatAmount, "unchanged on an error")
+	assert.Equal(t, int64(2), *bad.VATAmount, "unchanged on an error")
 
 	assert.ErrorIs(t, dintero.SetOrderTotals(nil), dintero.ErrInvalidInput)
 }
@@ -322,7 +322,7 @@ func TestOrderUpdateFromCopiesEveryField(t *testing.T) {
 func TestOrderUpdateFrom(t *testing.T) {
 	gross := jsonnum.Int64(12000)
 	o := dintero.Order{
-		Amount: 29970, Currency: "NOK", MerchantReference: "order-1", VatAmount: dintero.Ptr(int64(5994)),
+		Amount: 29970, Currency: "NOK", MerchantReference: "order-1", VATAmount: dintero.Ptr(int64(5994)),
 		GrossAmount: &gross, IsChanged: dintero.Ptr(true),
 		Items: []dintero.OrderItem{{LineID: dintero.Ptr("1"), Amount: dintero.Ptr(int64(29970)), GrossAmount: &gross,
 			Version: dintero.Ptr(2.0), IsChanged: dintero.Ptr(true)}},
@@ -351,11 +351,11 @@ func TestOrderUpdateFromSessionRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	gross := jsonnum.Int64(12000)
 	seeded := srv.AddSession(dintero.Session{
-		URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
-		Order: dintero.Order{Amount: 10000, Currency: "NOK", MerchantReference: "order-round-trip", VatAmount: dintero.Ptr(int64(2000)),
+		URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
+		Order: dintero.Order{Amount: 10000, Currency: "NOK", MerchantReference: "order-round-trip", VATAmount: dintero.Ptr(int64(2000)),
 			GrossAmount: &gross, IsChanged: dintero.Ptr(true),
 			Items: []dintero.OrderItem{{LineID: dintero.Ptr("1"), Description: dintero.Ptr("Shirt"), Quantity: dintero.Ptr(1.0),
-				Amount: dintero.Ptr(int64(10000)), Vat: dintero.Ptr(25.0), VatAmount: dintero.Ptr(int64(2000)),
+				Amount: dintero.Ptr(int64(10000)), VAT: dintero.Ptr(25.0), VATAmount: dintero.Ptr(int64(2000)),
 				GrossAmount: &gross, IsChanged: dintero.Ptr(true), Version: dintero.Ptr(1.0)}},
 		},
 	})
@@ -374,9 +374,9 @@ func TestOrderUpdateFromSessionRoundTrip(t *testing.T) {
 		dintero.UpdateWithoutLock())
 	require.NoError(t, err)
 	assert.Equal(t, int64(10000+9980), updated.Order.Amount)
-	assert.Equal(t, int64(2000+1996), *updated.Order.VatAmount)
+	assert.Equal(t, int64(2000+1996), *updated.Order.VATAmount)
 	require.Len(t, updated.Order.Items, 2)
-	assert.Equal(t, int64(1996), *updated.Order.Items[1].VatAmount)
+	assert.Equal(t, int64(1996), *updated.Order.Items[1].VATAmount)
 	assert.Equal(t, "order-round-trip", updated.Order.MerchantReference, "kept")
 	stored, ok := srv.Session(id)
 	require.True(t, ok)

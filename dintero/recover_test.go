@@ -118,7 +118,7 @@ func TestFindCreatedSessionPages(t *testing.T) {
 	want := createAt(t, c, clock, findBase.Add(time.Second), "order-1")
 	for i := range 150 { // newer, so listed first
 		at := findBase.Add(time.Minute + time.Duration(i)*time.Second)
-		srv.AddSession(dintero.Session{CreatedAt: &at, URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		srv.AddSession(dintero.Session{CreatedAt: &at, URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 			Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: fmt.Sprintf("order-1%03d", i)}})
 	}
 	before := srv.Calls(dinterotest.OpListSessions)
@@ -135,7 +135,7 @@ func TestFindCreatedSessionBounded(t *testing.T) {
 	srv, c, _ := findSetup(t)
 	for i := range 1001 {
 		at := findBase.Add(time.Duration(i) * time.Millisecond)
-		srv.AddSession(dintero.Session{CreatedAt: &at, URL: dintero.SessionUrls{ReturnURL: "https://shop.example/return"},
+		srv.AddSession(dintero.Session{CreatedAt: &at, URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
 			Order: dintero.Order{Amount: 100, Currency: "NOK", MerchantReference: fmt.Sprintf("order-1-%d", i)}})
 	}
 	before := srv.Calls(dinterotest.OpListSessions)
@@ -220,7 +220,7 @@ func TestFindCreatedSessionAfterLostAnswer(t *testing.T) {
 	start := time.Now().Add(-time.Minute)
 
 	created, err := c.CreateSession(ctx, e2eOrder("order-lost-answer", 10000))
-	require.Error(t, err)
+	require.ErrorIs(t, err, dintero.ErrOutcomeUnknown)
 	assert.Nil(t, created)
 	assert.Equal(t, 1, srv.Calls(dinterotest.OpCreateSession), "not retried")
 

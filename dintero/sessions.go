@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"iter"
 	"net/http"
 	"regexp"
 
 	"github.com/paysession/paysession-go/gen/dinteroapi"
+	"github.com/paysession/paysession-go/internal/retry"
 )
 
 // sessionIDPattern is the shape of a Dintero checkout session id: the account id (T or P and eight
@@ -27,12 +29,13 @@ func checkSessionID(id string) error {
 	return nil
 }
 
-// CreateSession creates a checkout session (POST /sessions-v2) and returns its id and the URL to
+// CreateSession creates a checkout session (POST /sessions) and returns its id and the URL to
 // send the customer to; with IncludeSession(), the whole session too.
 //
 // It is not retried once the request may have reached Dintero: the API has no idempotency key, so
 // a repeated create could make a second session. It is retried only when the connection could not
-// even be opened.
+// even be opened. A failure after the request may have reached Dintero wraps ErrOutcomeUnknown:
+// find the session with FindCreatedSession before creating it again.
 func (c *Client) CreateSession(ctx context.Context, req SessionCreateRequest, opts ...CreateOption) (*SessionCreated, error) {
 	const op = "CreateSession"
 	o, err := collect(op, opts, CreateOption.applyCreate)
@@ -85,16 +88,44 @@ func (c *Client) create(ctx context.Context, op string, req any, o callOptions, 
 	}
 	var out SessionCreated
 	if err := c.call(ctx, op, false, func() (*http.Request, error) { return build(body) }, &out, o.rawResponse); err != nil {
-		return nil, err
+		return nil, outcomeOf(err)
 	}
 	if out.ID == nil || *out.ID == "" {
-		return nil, invalidResponse(op, nil, "the answer has no session id")
+		return nil, &outcomeUnknownError{invalidResponse(op, nil, "the answer has no session id")}
 	}
 	if out.URL == nil || *out.URL == "" {
 		return nil, invalidResponse(op, nil, "the answer for session %s has no checkout URL", *out.ID)
 	}
 	return &out, nil
 }
+
+// outcomeOf marks the error of a create call whose request may have been processed: it wraps
+// ErrOutcomeUnknown when the request may have reached Dintero and no answer says what became of
+// it. That is every failure except: input refused before sending, a connection that could not
+// even be opened, and an answer from Dintero itself that refuses the request (4xx, 500, 503).
+// 502 and 504 come from a gateway in front of Dintero, which may have passed the request on.
+func outcomeOf(err error) error {
+	var apiErr *APIError
+	switch {
+	case errors.Is(err, ErrInvalidInput), retry.NotSent(nil, err):
+		return err
+	case errors.As(err, &apiErr):
+		if apiErr.StatusCode == http.StatusBadGateway || apiErr.StatusCode == http.StatusGatewayTimeout {
+			return &outcomeUnknownError{err}
+		}
+		return err
+	}
+	return &outcomeUnknownError{err}
+}
+
+// outcomeUnknownError is a create failure that wraps ErrOutcomeUnknown.
+type outcomeUnknownError struct{ err error }
+
+func (e *outcomeUnknownError) Error() string {
+	return e.err.Error() + " (outcome unknown: the session may exist; look for it with FindCreatedSession before creating it again)"
+}
+
+func (e *outcomeUnknownError) Unwrap() []error { return []error{ErrOutcomeUnknown, e.err} }
 
 // GetSession fetches a session (GET /sessions/{id}). Retried on connection errors, timeouts and
 // 408/429/502/503/504.
