@@ -81,19 +81,45 @@ func TestConsumerModule(t *testing.T) {
 	dir := t.TempDir()
 	gomod := "module example.com/shop\n\ngo 1.25.0\n\nreplace github.com/paysession/paysession-go => " + filepath.ToSlash(root) + "\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "shop_test.go"), []byte(consumerTest), 0o644))
+	files := map[string]string{
+		"shop_test.go":      consumerTest,
+		"order.go":          consumerOrder,
+		"order_test.go":     consumerOrderTest,
+		"readme/readme.go":  readmeBlocks(t),
+		"misuse/misuse.go":  consumerMisuse,
+	}
+	for name, text := range files {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
+	}
 
-	run := func(args ...string) string {
-		t.Helper()
+	goCmd := func(args ...string) (string, error) {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
 		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		out, err := goCmd(args...)
 		require.NoError(t, err, "go %s:\n%s", strings.Join(args, " "), out)
-		return string(out)
+		return out
 	}
 	run("get", "github.com/paysession/paysession-go@v0.0.0")
 	run("mod", "tidy")
-	out := run("test", "-count=1", "-v", "./...")
+	run("vet", ".", "./readme") // every README snippet compiles
+	out := run("test", "-count=1", "-v", ".")
 	require.Contains(t, out, "--- PASS: TestCheckoutAgainstFakes")
+	require.Contains(t, out, "--- PASS: TestFullOrder")
+
+	// An option a call does not take is a compile error that names the call's option type.
+	out, err = goCmd("vet", "./misuse")
+	require.Error(t, err, "a misplaced call option must not compile:\n%s", out)
+	require.Contains(t, out, "does not implement dintero.GetOption")
+
+	// Nothing a user writes needs gen/: the module's code never imports it.
+	for name, text := range files {
+		require.NotContains(t, text, "paysession-go/gen/", name)
+	}
 }
