@@ -82,11 +82,11 @@ func TestConsumerModule(t *testing.T) {
 	gomod := "module example.com/shop\n\ngo 1.25.0\n\nreplace github.com/paysession/paysession-go => " + filepath.ToSlash(root) + "\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
 	files := map[string]string{
-		"shop_test.go":      consumerTest,
-		"order.go":          consumerOrder,
-		"order_test.go":     consumerOrderTest,
-		"readme/readme.go":  readmeBlocks(t),
-		"misuse/misuse.go":  consumerMisuse,
+		"shop_test.go":     consumerTest,
+		"order.go":         consumerOrder,
+		"order_test.go":    consumerOrderTest,
+		"readme/readme.go": readmeBlocks(t),
+		"misuse/misuse.go": consumerMisuse,
 	}
 	for name, text := range files {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
