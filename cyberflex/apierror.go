@@ -3,13 +3,11 @@ package cyberflex
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/paysession/paysession-go/internal/apicall"
-	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // headerCorrelationID is the response header carrying CyberSource's id for
@@ -70,28 +68,7 @@ type APIError struct {
 // message (or a short excerpt of an unparsed body) and the correlation id.
 // Values from the body are reduced to a single line and cut short.
 func (e *APIError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "cyberflex: %s: HTTP %d", e.Operation, e.StatusCode)
-	if t := http.StatusText(e.StatusCode); t != "" {
-		b.WriteString(" " + t)
-	}
-	switch {
-	case e.Reason != "" || e.Message != "":
-		if e.Reason != "" {
-			b.WriteString(": " + untrusted.Line(e.Reason, 80))
-		}
-		if e.Message != "" {
-			b.WriteString(": " + untrusted.Line(e.Message, 200))
-		}
-	case len(bytes.TrimSpace(e.Body)) > 0:
-		fmt.Fprintf(&b, ": unexpected body %q", untrusted.LineBytes(e.Body, 120))
-	default:
-		b.WriteString(": empty body")
-	}
-	if e.CorrelationID != "" {
-		b.WriteString(" (correlation id " + untrusted.Line(e.CorrelationID, 80) + ")")
-	}
-	return b.String()
+	return apicall.APIErrorText("cyberflex", e.Operation, e.StatusCode, e.Reason, e.Message, e.Body, "correlation id", e.CorrelationID)
 }
 
 // newAPIError builds the APIError for a non-2xx answer, whose body and

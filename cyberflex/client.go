@@ -76,12 +76,6 @@ func New(opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("%w: more than one authentication option (%s); give exactly one", ErrInvalidInput, strings.Join(cfg.authKinds, ", "))
 	}
 
-	var hc *http.Client
-	if cfg.httpClient != nil {
-		hc = httpx.NoRedirects(cfg.httpClient)
-	} else {
-		hc = httpx.NewHTTPClient()
-	}
 	base := cfg.baseURL
 	if base == "" {
 		base = "https://" + string(cfg.env)
@@ -109,7 +103,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c.api = &apicall.Client{
 		Service:        "cyberflex",
-		HTTP:           hc,
+		HTTP:           httpx.ClientFor(cfg.httpClient),
 		Policy:         policy,
 		RequestTimeout: cfg.requestTimeout,
 		Logger:         cfg.logger,

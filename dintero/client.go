@@ -53,12 +53,6 @@ func New(opts ...Option) (*Client, error) {
 	default:
 		return nil, invalid("more than one way to authenticate given (%v); choose one", cfg.authKinds)
 	}
-	var hc *http.Client
-	if cfg.httpClient != nil {
-		hc = httpx.NoRedirects(cfg.httpClient)
-	} else {
-		hc = httpx.NewHTTPClient()
-	}
 	log := cfg.logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -72,7 +66,7 @@ func New(opts ...Option) (*Client, error) {
 	}
 	c.api = &apicall.Client{
 		Service:        "dintero",
-		HTTP:           hc,
+		HTTP:           httpx.ClientFor(cfg.httpClient),
 		Policy:         retry.Policy{MaxRetries: cfg.maxRetries, MaxRetryAfter: cfg.maxRetryAfter},
 		RequestTimeout: cfg.requestTimeout,
 		Logger:         log,

@@ -331,7 +331,7 @@ func TestAPIErrors(t *testing.T) {
 		wantErrText string
 	}{
 		{"400", 400, `{"error":{"code":"INVALID_REQUEST","message":"order.amount is wrong","errors":[{"path":"order.amount"}]}}`, nil,
-			"INVALID_REQUEST", "order.amount is wrong", "dintero: GetSession: 400 Bad Request: INVALID_REQUEST: order.amount is wrong"},
+			"INVALID_REQUEST", "order.amount is wrong", "dintero: GetSession: HTTP 400 Bad Request: INVALID_REQUEST: order.amount is wrong"},
 		{"401", 401, `{"error":{"message":"Access forbidden, invalid JWT token was used"}}`, nil,
 			"", "Access forbidden, invalid JWT token was used", "401 Unauthorized: Access forbidden"},
 		{"403", 403, `{"error":{"code":"FORBIDDEN","message":"missing scope"}}`, nil, "FORBIDDEN", "missing scope", "403 Forbidden: FORBIDDEN: missing scope"},

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/paysession/paysession-go/internal/apicall"
 	"github.com/paysession/paysession-go/internal/httpx"
-	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // ErrInvalidInput is wrapped by every error the client returns for input it refuses before
@@ -86,26 +84,7 @@ type APIError struct {
 // one, else an excerpt of the raw body: one short line of bounded size, whatever the server sent,
 // so that it cannot forge log lines or flood a log, and costs little to build.
 func (e *APIError) Error() string {
-	var b strings.Builder
-	b.Grow(160)
-	fmt.Fprintf(&b, "dintero: %s: %d %s", e.Operation, e.StatusCode, http.StatusText(e.StatusCode))
-	switch {
-	case e.Code != "" || e.Message != "":
-		if e.Code != "" {
-			b.WriteString(": " + untrusted.Line(e.Code, 80))
-		}
-		if e.Message != "" {
-			b.WriteString(": " + untrusted.Line(e.Message, 200))
-		}
-	case len(e.Body) > 0:
-		fmt.Fprintf(&b, ": unexpected body %q", untrusted.LineBytes(e.Body, 120))
-	default:
-		b.WriteString(": empty body")
-	}
-	if e.RequestID != "" {
-		b.WriteString(" (request id " + untrusted.Line(e.RequestID, 80) + ")")
-	}
-	return b.String()
+	return apicall.APIErrorText("dintero", e.Operation, e.StatusCode, e.Code, e.Message, e.Body, "request id", e.RequestID)
 }
 
 // errorBody is Dintero's documented error shape.

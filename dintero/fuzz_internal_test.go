@@ -133,7 +133,7 @@ func FuzzDecodeResponse(f *testing.F) {
 					t.Fatalf("APIError.Errors holds invalid JSON %q", e)
 				}
 			}
-			checkErrorText(t, err, fmt.Sprintf("dintero: %s: %d ", op, status), 640)
+			checkErrorText(t, err, fmt.Sprintf("dintero: %s: HTTP %d", op, status), 640)
 			return
 		}
 		if isAPIErr {

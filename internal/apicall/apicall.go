@@ -13,12 +13,15 @@
 package apicall
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/paysession/paysession-go/internal/httpx"
@@ -331,4 +334,34 @@ func (c *Client) now() time.Time {
 		return c.Now()
 	}
 	return time.Now()
+}
+
+// APIErrorText is the one-line message of both clients' APIError: the service, the operation,
+// the status, then the vendor's code and message when the body had them, else an excerpt of the
+// body, and the vendor's id for the request. Every value from the answer is cut to one short line
+// (untrusted.Line), so the message is bounded and cheap whatever the server sent.
+func APIErrorText(service, op string, status int, code, message string, body []byte, idLabel, id string) string {
+	var b strings.Builder
+	b.Grow(160)
+	b.WriteString(service + ": " + op + ": HTTP " + strconv.Itoa(status))
+	if t := http.StatusText(status); t != "" {
+		b.WriteString(" " + t)
+	}
+	switch {
+	case code != "" || message != "":
+		if code != "" {
+			b.WriteString(": " + untrusted.Line(code, 80))
+		}
+		if message != "" {
+			b.WriteString(": " + untrusted.Line(message, 200))
+		}
+	case len(bytes.TrimSpace(body)) > 0:
+		b.WriteString(": unexpected body " + strconv.Quote(untrusted.LineBytes(body, 120)))
+	default:
+		b.WriteString(": empty body")
+	}
+	if id != "" {
+		b.WriteString(" (" + idLabel + " " + untrusted.Line(id, 80) + ")")
+	}
+	return b.String()
 }

@@ -125,3 +125,13 @@ func IsLoopback(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// ClientFor returns the *http.Client a client sends through: a copy of the caller's hc that does
+// not follow redirects, or, when hc is nil, NewHTTPClient. The default client is built only
+// when it is used.
+func ClientFor(hc *http.Client) *http.Client {
+	if hc != nil {
+		return NoRedirects(hc)
+	}
+	return NewHTTPClient()
+}
