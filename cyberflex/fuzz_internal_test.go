@@ -164,6 +164,16 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 		var apiErr *APIError
 		isAPIErr := errors.As(err, &apiErr)
+		// A piece of the token in an error is a leak only if the server did not send it: the
+		// headers errors quote (Content-Type) and the key endpoint's body (go-jose quotes JWK
+		// members) are the server's text and may hold any bytes. A 2xx body of
+		// GenerateCaptureContext is a capture context, and stays covered.
+		tail := tok[len(tok)-40:]
+		serverText := contentType + "\n" + correlationID
+		if op%2 == 1 {
+			serverText += "\n" + string(input)
+		}
+		serverSentTail := strings.Contains(serverText, tail)
 		if err != nil {
 			msg := err.Error()
 			switch {
@@ -175,7 +185,7 @@ func FuzzDecodeResponse(f *testing.F) {
 				t.Fatalf("error of %d bytes: %.300q…", len(msg), msg)
 			case strings.Contains(msg, fuzzBearer):
 				t.Fatalf("error shows the credential: %q", msg)
-			case (op%2 == 1 || status/100 == 2) && strings.Contains(msg, tok[len(tok)-40:]):
+			case (op%2 == 1 || status/100 == 2) && !serverSentTail && strings.Contains(msg, tail):
 				// The token given to Verify, or a token in a 2xx body, is never repeated (an
 				// error answer's body is the server's text, shown as an excerpt).
 				t.Fatalf("error shows the capture context: %q", msg)
