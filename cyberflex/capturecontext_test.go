@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -407,6 +408,56 @@ func TestVerifyCaptureContext(t *testing.T) {
 			assertNoToken(t, err, tt.token)
 		})
 	}
+}
+
+// TestCaptureContextSizeLimit: a token over MaxCaptureContextSize is refused before it is split
+// or decoded, at a cost that does not grow with its size.
+func TestCaptureContextSizeLimit(t *testing.T) {
+	valid := signCC(t, jose.RS256, testRSAKey2048(), ccKid, validPayload())
+	parts := strings.Split(valid, ".")
+	huge := parts[0] + "." + strings.Repeat("A", 10<<20) + "." + parts[2] // 10 MiB of valid base64url
+	f := &fakeFetcher{keys: []any{pub(testRSAKey2048())}}
+	c := newKeyCache(f.fetch)
+	want := fmt.Sprintf("cyberflex: invalid capture context: malformed token: token is %d bytes, over the 65536-byte limit for a capture context", len(huge))
+
+	checks := map[string]func() error{
+		"parse":  func() error { _, err := parseCaptureContext(huge); return err },
+		"verify": func() error { _, err := c.verify(context.Background(), huge, ccNow, DefaultLeeway); return err },
+	}
+	for name, check := range checks {
+		if err := check(); err == nil || err.Error() != want || !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v\nwant %s", name, err, want)
+		}
+		if allocs := testing.AllocsPerRun(20, func() { _ = check() }); allocs > 4 {
+			t.Errorf("%s: %.0f allocations per call, want at most 4", name, allocs)
+		}
+		if bytes := allocatedPerCall(20, func() { _ = check() }); bytes > 4<<10 {
+			t.Errorf("%s: %d bytes allocated per call, want at most 4 KiB", name, bytes)
+		}
+	}
+	if f.calls.Load() != 0 {
+		t.Error("the key was fetched for an oversized token")
+	}
+
+	// The limit counts the token as given, surrounding whitespace included.
+	padded := valid + strings.Repeat(" ", MaxCaptureContextSize-len(valid))
+	if _, err := c.verify(context.Background(), padded, ccNow, DefaultLeeway); err != nil {
+		t.Errorf("token of exactly MaxCaptureContextSize bytes: %v", err)
+	}
+	if _, err := c.verify(context.Background(), padded+" ", ccNow, DefaultLeeway); !errors.Is(err, ErrMalformed) {
+		t.Errorf("token of MaxCaptureContextSize+1 bytes: %v, want ErrMalformed", err)
+	}
+}
+
+// allocatedPerCall is the average number of heap bytes f allocates, over runs calls.
+func allocatedPerCall(runs int, f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.TotalAlloc - before.TotalAlloc) / uint64(runs)
 }
 
 // TestSentinelsAreDistinct: each check has its own sentinel, all under

@@ -10,6 +10,14 @@ import (
 	"strings"
 )
 
+// MaxCaptureContextSize is the largest capture context accepted, in bytes, before surrounding
+// whitespace and quotes are removed. A Flex API capture context is 2 to 3 KiB (a 2048-bit
+// one-time key, a few hundred bytes of session data, the field list and a 256-byte signature,
+// base64url-encoded); Microform and Unified Checkout contexts carry a few more settings. 64 KiB
+// leaves room for ten times that and more, while a larger token is refused before any of it is
+// decoded, so a hostile one costs neither memory nor time.
+const MaxCaptureContextSize = 64 << 10
+
 // jwsHeader is the part of the JWS header this package reads.
 type jwsHeader struct {
 	Alg string `json:"alg"`
@@ -43,6 +51,10 @@ func parseCaptureContext(token string) (*CaptureContext, error) {
 
 // parseToken splits and decodes a compact JWS: header, claims and the signature's encoding.
 func parseToken(token string) (*parsedToken, error) {
+	if len(token) > MaxCaptureContextSize {
+		return nil, fmt.Errorf("%w: token is %d bytes, over the %d-byte limit for a capture context",
+			ErrMalformed, len(token), MaxCaptureContextSize)
+	}
 	token = normalizeToken(token)
 	if token == "" {
 		return nil, fmt.Errorf("%w: empty token", ErrMalformed)

@@ -23,7 +23,7 @@ const captureContextAlgorithm = "RS256"
 
 // verify checks a capture context and returns it with trusted claims:
 //
-//  1. the token decodes (ErrMalformed);
+//  1. the token is at most MaxCaptureContextSize bytes and decodes (ErrMalformed);
 //  2. alg is RS256 (ErrUnsupportedAlgorithm) — rejects "none" and HS256
 //     "key confusion" tokens MACed with the public key;
 //  3. a kid is present (ErrMissingKeyID);
