@@ -273,21 +273,21 @@ func FuzzVerifyCaptureContext(f *testing.F) {
 		signCC(f, jose.RS256, fuzzKey(), fuzzKid, `{"iss":"Flex API"}`),
 		signCC(f, jose.RS512, fuzzKey(), fuzzKid, validPayload()),
 		"", "..", "a.b.c", "\xff.\xfe.\xfd",
+		signCC(f, jose.RS256, fuzzKey(), "../fz", validPayload()),
+		signCC(f, jose.RS256, fuzzKey(), "fz%2F", validPayload()),
 	} {
 		f.Add(seed)
 	}
-	fetches := 0
-	var mu sync.Mutex
-	cache := newKeyCache(func(_ context.Context, kid string) (*jose.JSONWebKey, error) {
-		mu.Lock()
-		fetches++
-		mu.Unlock()
+	fetch := func(_ context.Context, kid string) (*jose.JSONWebKey, error) {
 		if kid != fuzzKid {
 			return nil, nil
 		}
 		return &jose.JSONWebKey{Key: &fuzzKey().PublicKey, KeyID: fuzzKid}, nil
-	})
+	}
 	f.Fuzz(func(t *testing.T, token string) {
+		// A new cache for every input, so that an input's outcome does not depend on the ones
+		// before it (their kids would use up the fetch limit).
+		cache := newKeyCacheWithClock(fetch, func() time.Time { return ccNow })
 		cc, err := cache.verify(context.Background(), token, ccNow, DefaultLeeway)
 		if err != nil {
 			if cc != nil {

@@ -26,12 +26,13 @@ const captureContextAlgorithm = "RS256"
 //  1. the token is at most MaxCaptureContextSize bytes and decodes (ErrMalformed);
 //  2. alg is RS256 (ErrUnsupportedAlgorithm) — rejects "none" and HS256
 //     "key confusion" tokens MACed with the public key;
-//  3. a kid is present (ErrMissingKeyID);
-//  4. the key for kid is fetched or taken from the cache (ErrUnknownKeyID,
+//  3. a kid is present (ErrMissingKeyID) and is a plain id (ErrMalformed);
+//  4. the key for kid is taken from the cache or fetched (ErrUnknownKeyID,
 //     ErrKeyFetch) and is RSA >= 2048 bits (ErrWeakKey);
 //  5. the signature verifies; if it does not, the key is fetched once more in
-//     case CyberSource rotated it, and the check repeated (ErrSignature), as
-//     the official utilities do (node CaptureContextParsingUtility.js);
+//     case CyberSource rotated it, as the official utilities do (node
+//     CaptureContextParsingUtility.js), but at most once per KeyRefetchInterval
+//     per kid, and the check repeated with the new key if it differs (ErrSignature);
 //  6. iss is "Flex API" (ErrIssuer);
 //  7. exp is present (ErrMalformed) and not passed (ErrExpired), and iat and
 //     nbf, when present, are not in the future (ErrNotYetValid), each with
@@ -52,6 +53,9 @@ func (c *keyCache) verify(ctx context.Context, token string, now time.Time, leew
 		return nil, fmt.Errorf("%w: the JWS header has no kid", ErrMissingKeyID)
 	}
 	kid := p.header.Kid
+	if err := checkKeyID(kid); err != nil {
+		return nil, err
+	}
 
 	// go-jose re-parses the token with the algorithm pinned to RS256, so an
 	// alg that encoding/json and go-jose read differently (e.g. duplicate
@@ -67,11 +71,14 @@ func (c *keyCache) verify(ctx context.Context, token string, now time.Time, leew
 	}
 	payload, err := jws.Verify(key)
 	if err != nil {
-		key, err = c.refresh(ctx, kid, key)
+		fresh, err := c.refresh(ctx, kid, key)
 		if err != nil {
 			return nil, err
 		}
-		if payload, err = jws.Verify(key); err != nil {
+		if fresh == nil {
+			return nil, fmt.Errorf("%w: kid %s", ErrSignature, quoteShort(kid))
+		}
+		if payload, err = jws.Verify(fresh); err != nil {
 			return nil, fmt.Errorf("%w: kid %s", ErrSignature, quoteShort(kid))
 		}
 	}
