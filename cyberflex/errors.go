@@ -23,7 +23,9 @@ var ErrInvalidCaptureContext = errors.New("cyberflex: invalid capture context")
 var (
 	// ErrMalformed: the token is not a compact JWS of three base64url
 	// segments with a JSON header and JSON claims, or a required claim
-	// (exp) is missing or has the wrong type.
+	// (exp) is missing or has the wrong type, or the token is longer than
+	// MaxCaptureContextSize, or its "kid" is not a plain key id (see
+	// MaxKeyIDLength).
 	ErrMalformed = fmt.Errorf("%w: malformed token", ErrInvalidCaptureContext)
 
 	// ErrUnsupportedAlgorithm: the JWS "alg" header is not RS256. CyberSource
@@ -46,7 +48,8 @@ var (
 	ErrWeakKey = fmt.Errorf("%w: verification key is not an RSA key of at least 2048 bits", ErrInvalidCaptureContext)
 
 	// ErrSignature: the RS256 signature does not verify, even after
-	// re-fetching the key once in case it was rotated.
+	// re-fetching the key in case it was rotated (at most once per
+	// KeyRefetchInterval).
 	ErrSignature = fmt.Errorf("%w: signature verification failed", ErrInvalidCaptureContext)
 
 	// ErrExpired: "exp" is in the past (beyond the allowed clock leeway).
@@ -65,9 +68,9 @@ var (
 
 // ErrKeyFetch is wrapped when the verification key could not be fetched for
 // a reason other than "no such key" (network failure, 5xx, cancelled
-// context, ...). It deliberately does NOT wrap ErrInvalidCaptureContext: the
-// token may well be valid, and retrying later can succeed. The underlying
-// error is wrapped too.
+// context, the limit of MaxKeyFetches per KeyFetchWindow, ...). It
+// deliberately does NOT wrap ErrInvalidCaptureContext: the token may well be
+// valid, and retrying later can succeed. The underlying error is wrapped too.
 var ErrKeyFetch = errors.New("cyberflex: fetching capture context verification key failed")
 
 // ErrBodyTooLarge is wrapped by the error of an answer whose body is larger

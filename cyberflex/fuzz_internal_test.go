@@ -165,6 +165,16 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 		var apiErr *APIError
 		isAPIErr := errors.As(err, &apiErr)
+		// A piece of the token in an error is a leak only if the server did not send it: the
+		// headers errors quote (Content-Type) and the key endpoint's body (go-jose quotes JWK
+		// members) are the server's text and may hold any bytes. A 2xx body of
+		// GenerateCaptureContext is a capture context, and stays covered.
+		tail := tok[len(tok)-40:]
+		serverText := contentType + "\n" + correlationID
+		if op%2 == 1 {
+			serverText += "\n" + string(input)
+		}
+		serverSentTail := strings.Contains(serverText, tail)
 		if err != nil {
 			msg := err.Error()
 			switch {
@@ -176,7 +186,7 @@ func FuzzDecodeResponse(f *testing.F) {
 				t.Fatalf("error of %d bytes: %.300q…", len(msg), msg)
 			case strings.Contains(msg, fuzzBearer):
 				t.Fatalf("error shows the credential: %q", msg)
-			case (op%2 == 1 || status/100 == 2) && strings.Contains(msg, tok[len(tok)-40:]):
+			case (op%2 == 1 || status/100 == 2) && !serverSentTail && strings.Contains(msg, tail):
 				// The token given to Verify, or a token in a 2xx body, is never repeated (an
 				// error answer's body is the server's text, shown as an excerpt).
 				t.Fatalf("error shows the capture context: %q", msg)
@@ -264,21 +274,21 @@ func FuzzVerifyCaptureContext(f *testing.F) {
 		signCC(f, jose.RS256, fuzzKey(), fuzzKid, `{"iss":"Flex API"}`),
 		signCC(f, jose.RS512, fuzzKey(), fuzzKid, validPayload()),
 		"", "..", "a.b.c", "\xff.\xfe.\xfd",
+		signCC(f, jose.RS256, fuzzKey(), "../fz", validPayload()),
+		signCC(f, jose.RS256, fuzzKey(), "fz%2F", validPayload()),
 	} {
 		f.Add(seed)
 	}
-	fetches := 0
-	var mu sync.Mutex
-	cache := newKeyCache(func(_ context.Context, kid string) (*jose.JSONWebKey, error) {
-		mu.Lock()
-		fetches++
-		mu.Unlock()
+	fetch := func(_ context.Context, kid string) (*jose.JSONWebKey, error) {
 		if kid != fuzzKid {
 			return nil, nil
 		}
 		return &jose.JSONWebKey{Key: &fuzzKey().PublicKey, KeyID: fuzzKid}, nil
-	})
+	}
 	f.Fuzz(func(t *testing.T, token string) {
+		// A new cache for every input, so that an input's outcome does not depend on the ones
+		// before it (their kids would use up the fetch limit).
+		cache := newKeyCacheWithClock(fetch, func() time.Time { return ccNow })
 		cc, err := cache.verify(context.Background(), token, ccNow, DefaultLeeway)
 		if err != nil {
 			if cc != nil {

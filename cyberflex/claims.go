@@ -1,0 +1,196 @@
+package cyberflex
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+)
+
+// CaptureContextIssuer is the "iss" claim of every capture context issued by
+// POST /flex/v2/sessions. Verification enforces it (see ErrIssuer).
+const CaptureContextIssuer = "Flex API"
+
+// CaptureContext is the capture context returned by POST /flex/v2/sessions:
+// a compact JWT that the merchant hands to the browser (Microform / Flex) or
+// sends to POST /flex/v2/tokens, together with its decoded claims.
+type CaptureContext struct {
+	// Token is the compact JWT, with surrounding whitespace and JSON quotes
+	// removed. Pass this string on unchanged.
+	Token string
+	// Claims are the decoded header kid and payload claims. They can be
+	// trusted only if the CaptureContext came from a verifying function.
+	Claims CaptureContextClaims
+}
+
+// CaptureContextClaims is the decoded content of a capture context JWT.
+// Absent time claims are the zero time.
+type CaptureContextClaims struct {
+	// KeyID is the JWS header "kid" (two characters, e.g. "3g"): the id of
+	// the CyberSource key that signed the token, published unauthenticated
+	// at GET /flex/v2/public-keys/{kid}.
+	KeyID string
+	// Issuer is "iss"; always "Flex API" for Flex capture contexts.
+	Issuer string
+	// IssuedAt is "iat".
+	IssuedAt time.Time
+	// ExpiresAt is "exp"; CyberSource issues exp = iat + 15 minutes.
+	ExpiresAt time.Time
+	// ID is "jti".
+	ID string
+	// Flx is "flx": where and with which key the card data is to be sent.
+	Flx Flx
+	// Ctx is "ctx": the session settings (for the Flex API one element of
+	// type "api-0.1.0" with the required and optional fields).
+	Ctx []Ctx
+}
+
+// Flx is the "flx" claim of a capture context.
+type Flx struct {
+	// Path is the tokenization path, "/flex/v2/tokens".
+	Path string `json:"path"`
+	// Data is opaque session data (base64); pass it on unchanged.
+	Data string `json:"data"`
+	// Origin is the origin to send the tokenization request to, e.g.
+	// "https://testflex.cybersource.com".
+	Origin string `json:"origin"`
+	// JWK is the one-time RSA key to encrypt the card data with (JWE
+	// RSA-OAEP + A256GCM, header kid = JWK.KeyID).
+	JWK FlxJWK `json:"jwk"`
+}
+
+// FlxJWK is the one-time encryption key in flx.jwk, a public RSA JWK.
+type FlxJWK struct {
+	// Kty is the key type, "RSA".
+	Kty string `json:"kty"`
+	// E is the base64url public exponent, usually "AQAB".
+	E string `json:"e"`
+	// Use is the intended use, "enc".
+	Use string `json:"use"`
+	// N is the base64url modulus (2048 bits).
+	N string `json:"n"`
+	// KeyID is "kid", to be copied into the JWE header.
+	KeyID string `json:"kid"`
+}
+
+// Ctx is one element of the "ctx" claim.
+type Ctx struct {
+	// Type names the integration and its version: "api-0.1.0" for the Flex
+	// API, "mf-…" for Microform, "gda-…" for Unified Checkout.
+	Type string `json:"type"`
+	// Data holds the settings of the session.
+	Data CtxData `json:"data"`
+}
+
+// CtxData is the "data" object of a ctx element. RequiredFields and
+// OptionalFields are the dotted field paths from the session request (e.g.
+// "paymentInformation.card.number"); every other member (Microform's
+// clientLibrary, targetOrigins, Unified Checkout's allowedCardNetworks, ...)
+// is kept undecoded in Extra, so nothing is lost and new members need no SDK
+// change.
+type CtxData struct {
+	// RequiredFields is "requiredFields".
+	RequiredFields []string
+	// OptionalFields is "optionalFields".
+	OptionalFields []string
+	// Extra holds all other members as raw JSON, keyed by member name.
+	// nil when there are none.
+	Extra map[string]json.RawMessage
+}
+
+// UnmarshalJSON decodes requiredFields and optionalFields and keeps every
+// other member raw in Extra.
+func (d *CtxData) UnmarshalJSON(b []byte) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	var out CtxData
+	for name, dst := range map[string]*[]string{"requiredFields": &out.RequiredFields, "optionalFields": &out.OptionalFields} {
+		if raw, ok := m[name]; ok {
+			if err := json.Unmarshal(raw, dst); err != nil {
+				return fmt.Errorf("ctx data %s: %w", name, err)
+			}
+			delete(m, name)
+		}
+	}
+	if len(m) > 0 {
+		out.Extra = m
+	}
+	*d = out
+	return nil
+}
+
+// MarshalJSON writes Extra's members together with requiredFields and
+// optionalFields (when non-nil), the inverse of UnmarshalJSON.
+func (d CtxData) MarshalJSON() ([]byte, error) {
+	m := make(map[string]any, len(d.Extra)+2)
+	for k, v := range d.Extra {
+		m[k] = v
+	}
+	if d.RequiredFields != nil {
+		m["requiredFields"] = d.RequiredFields
+	}
+	if d.OptionalFields != nil {
+		m["optionalFields"] = d.OptionalFields
+	}
+	return json.Marshal(m)
+}
+
+// rawClaims is the wire form of the capture context claims.
+type rawClaims struct {
+	Iss string       `json:"iss"`
+	Iat *numericDate `json:"iat"`
+	Exp *numericDate `json:"exp"`
+	Nbf *numericDate `json:"nbf"`
+	Jti string       `json:"jti"`
+	Flx Flx          `json:"flx"`
+	Ctx []Ctx        `json:"ctx"`
+}
+
+// claimsFrom combines the header kid and the wire claims into the claims users see.
+func claimsFrom(kid string, c rawClaims) CaptureContextClaims {
+	return CaptureContextClaims{
+		KeyID:     kid,
+		Issuer:    c.Iss,
+		IssuedAt:  c.Iat.time(),
+		ExpiresAt: c.Exp.time(),
+		ID:        c.Jti,
+		Flx:       c.Flx,
+		Ctx:       c.Ctx,
+	}
+}
+
+// numericDate is a JWT NumericDate (RFC 7519 §2): a JSON number of seconds
+// since the epoch, possibly fractional.
+type numericDate struct{ t time.Time }
+
+// maxNumericDate is 9999-12-31T23:59:59Z; larger values are rejected rather
+// than overflowing time arithmetic.
+const maxNumericDate = 253402300799
+
+func (n *numericDate) UnmarshalJSON(b []byte) error {
+	// b is one JSON value, already validated by encoding/json, so ParseFloat accepts exactly
+	// the JSON numbers (no NaN, Inf or hex can reach it) and rejects strings, objects and
+	// the rest, like json.Unmarshal into a float64 but without its allocations.
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return errors.New("not a number")
+	}
+	if f < 0 || f > maxNumericDate {
+		return errors.New("out of range")
+	}
+	sec, frac := math.Modf(f)
+	n.t = time.Unix(int64(sec), int64(frac*1e9)).UTC()
+	return nil
+}
+
+// time is the date, or the zero time for an absent claim (a nil *numericDate).
+func (n *numericDate) time() time.Time {
+	if n == nil {
+		return time.Time{}
+	}
+	return n.t
+}

@@ -1,0 +1,149 @@
+package cyberflex
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// MaxCaptureContextSize is the largest capture context accepted, in bytes, before surrounding
+// whitespace and quotes are removed. A Flex API capture context is 2 to 3 KiB (a 2048-bit
+// one-time key, a few hundred bytes of session data, the field list and a 256-byte signature,
+// base64url-encoded); Microform and Unified Checkout contexts carry a few more settings. 64 KiB
+// leaves room for ten times that and more, while a larger token is refused before any of it is
+// decoded, so a hostile one costs neither memory nor time.
+const MaxCaptureContextSize = 64 << 10
+
+// jwsHeader is the part of the JWS header this package reads.
+type jwsHeader struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+}
+
+// parsedToken is a decoded, unverified capture context.
+type parsedToken struct {
+	cc      *CaptureContext
+	header  jwsHeader
+	raw     rawClaims
+	payload []byte // the decoded payload segment raw was decoded from
+}
+
+// parseCaptureContext decodes a capture context WITHOUT verifying its
+// signature or times; use it only where the token's origin is already trusted
+// (e.g. to show its claims in a log), and the verifier everywhere else.
+//
+// The 201 body of POST /flex/v2/sessions is the raw JWT (application/jwt),
+// but some proxies and clients hand it on as a JSON string, so surrounding
+// whitespace and one pair of double quotes are removed. The body is never
+// JSON-decoded as a whole (the bug of cybersource-rest-samples-csharp#139).
+// Errors wrap ErrMalformed and never contain the token. It never panics.
+func parseCaptureContext(token string) (*CaptureContext, error) {
+	p, err := parseToken(token)
+	if err != nil {
+		return nil, err
+	}
+	return p.cc, nil
+}
+
+// parseToken splits and decodes a compact JWS: header, claims and the signature's encoding.
+func parseToken(token string) (*parsedToken, error) {
+	if len(token) > MaxCaptureContextSize {
+		return nil, fmt.Errorf("%w: token is %d bytes, over the %d-byte limit for a capture context",
+			ErrMalformed, len(token), MaxCaptureContextSize)
+	}
+	token = normalizeToken(token)
+	if token == "" {
+		return nil, fmt.Errorf("%w: empty token", ErrMalformed)
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("%w: compact JWS must have 3 dot-separated segments, got %d", ErrMalformed, len(parts))
+	}
+	headerJSON, err := base64.RawURLEncoding.DecodeString(parts[0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: header segment is not base64url", ErrMalformed)
+	}
+	payloadJSON, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload segment is not base64url", ErrMalformed)
+	}
+	// An empty signature is allowed here (unsecured "alg":"none" JWTs have
+	// one) so that verify can report the algorithm, which is the real problem.
+	if _, err := base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
+		return nil, fmt.Errorf("%w: signature segment is not base64url", ErrMalformed)
+	}
+	var h jwsHeader
+	if err := strictUnmarshal(headerJSON, &h); err != nil {
+		return nil, fmt.Errorf("%w: header is not a JSON object: %v", ErrMalformed, err)
+	}
+	raw, err := decodeClaims(payloadJSON)
+	if err != nil {
+		return nil, err
+	}
+	return &parsedToken{
+		cc: &CaptureContext{
+			Token:  token,
+			Claims: claimsFrom(h.Kid, raw),
+		},
+		header:  h,
+		raw:     raw,
+		payload: payloadJSON,
+	}, nil
+}
+
+// decodeClaims decodes the payload segment's JSON.
+func decodeClaims(payload []byte) (rawClaims, error) {
+	var c rawClaims
+	if err := strictUnmarshal(payload, &c); err != nil {
+		return rawClaims{}, fmt.Errorf("%w: claims are not a valid JSON object: %v", ErrMalformed, err)
+	}
+	return c, nil
+}
+
+// strictUnmarshal decodes a JSON object and rejects trailing data and
+// non-objects ("null", arrays, ...). Unknown members are allowed: CyberSource
+// adds claims without notice. encoding/json error texts quote at most a
+// type or member name, never the whole input.
+func strictUnmarshal(data []byte, v any) error {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return errors.New("not a JSON object")
+	}
+	// json.Unmarshal rejects trailing data as well, at a fraction of a Decoder's allocations.
+	// Only when it fails is the input decoded again with a Decoder, for a clearer error.
+	err := json.Unmarshal(data, v)
+	if err == nil {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if derr := dec.Decode(v); derr != nil {
+		return derr
+	}
+	if _, terr := dec.Token(); terr != io.EOF {
+		return errors.New("trailing data after JSON object")
+	}
+	return err
+}
+
+// normalizeToken trims whitespace and one pair of surrounding JSON quotes.
+func normalizeToken(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	return s
+}
+
+// quoteShort quotes an attacker-controlled header or claim value for an
+// error message, cut to 40 bytes so errors stay short.
+func quoteShort(s string) string {
+	const max = 40
+	if len(s) > max {
+		return fmt.Sprintf("%q…", s[:max])
+	}
+	return fmt.Sprintf("%q", s)
+}
