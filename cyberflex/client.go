@@ -112,7 +112,7 @@ func New(opts ...Option) (*Client, error) {
 		NewAPIError:    newAPIError,
 		Now:            cfg.now,
 	}
-	c.keys = newKeyCache(c.fetchKey)
+	c.keys = newKeyCacheWithClock(c.fetchKey, c.now)
 	return c, nil
 }
 

@@ -535,7 +535,7 @@ func TestKeyCacheKeyIDChecked(t *testing.T) {
 	}
 
 	// The same through the Client, whose fetcher escapes the kid: nothing is sent.
-	cl, err := New(WithBearerToken("kid-check-bearer"), WithBaseURL(srv.URL), WithMaxRetries(0),
+	cl, err := New(WithAccessToken("kid-check-bearer"), WithBaseURL(srv.URL), WithMaxRetries(0),
 		WithClock(func() time.Time { return ccNow }))
 	if err != nil {
 		t.Fatal(err)
@@ -556,7 +556,7 @@ func TestKeyCacheKeyIDChecked(t *testing.T) {
 // forged token made the Client ask for the key again.
 func TestVerifyCaptureContextKeyEndpointFaults(t *testing.T) {
 	ep, srv := newKeyEndpoint(t, map[string]any{ccKid: &testRSAKey2048().PublicKey})
-	c, err := New(WithBearerToken("faults-bearer"), WithBaseURL(srv.URL), WithMaxRetries(0),
+	c, err := New(WithAccessToken("faults-bearer"), WithBaseURL(srv.URL), WithMaxRetries(0),
 		WithClock(func() time.Time { return ccNow }))
 	if err != nil {
 		t.Fatal(err)
