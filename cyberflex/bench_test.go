@@ -174,12 +174,12 @@ func newBenchBaseline(tb testing.TB, srv *httptest.Server) *benchBaseline {
 
 // benchBaseClaims are the capture context claims, decoded with the SDK's public claim types.
 type benchBaseClaims struct {
-	Iss string          `json:"iss"`
-	Iat *float64        `json:"iat"`
-	Exp *float64        `json:"exp"`
-	Jti string          `json:"jti"`
-	Flx cyberflex.Flx   `json:"flx"`
-	Ctx []cyberflex.Ctx `json:"ctx"`
+	Iss          string                 `json:"iss"`
+	Iat          *float64               `json:"iat"`
+	Exp          *float64               `json:"exp"`
+	Jti          string                 `json:"jti"`
+	Tokenization cyberflex.Tokenization `json:"flx"`
+	Settings     []cyberflex.Settings   `json:"ctx"`
 }
 
 type benchBaseCaptureContext struct {
@@ -510,8 +510,8 @@ func benchSameClaims(t *testing.T, op string, got *cyberflex.CaptureContext, wan
 	g := got.Claims
 	same := got.Token == want.Token && g.KeyID == want.KeyID && g.Issuer == w.Iss && g.ID == w.Jti &&
 		g.IssuedAt.Equal(benchUnixFloat(*w.Iat)) && g.ExpiresAt.Equal(benchUnixFloat(*w.Exp))
-	gj, _ := json.Marshal([]any{g.Flx, g.Ctx})
-	wj, _ := json.Marshal([]any{w.Flx, w.Ctx})
+	gj, _ := json.Marshal([]any{g.Tokenization, g.Settings})
+	wj, _ := json.Marshal([]any{w.Tokenization, w.Settings})
 	if !same || !bytes.Equal(gj, wj) {
 		t.Errorf("%s: sdk %+v\nbaseline %+v", op, got, want)
 	}

@@ -53,13 +53,13 @@ func wantClaims() CaptureContextClaims {
 		IssuedAt:  time.Unix(ccIat, 0).UTC(),
 		ExpiresAt: time.Unix(ccExp, 0).UTC(),
 		ID:        ccJTI,
-		Flx: Flx{
+		Tokenization: Tokenization{
 			Path: "/flex/v2/tokens", Data: "NTaTH27q=", Origin: "https://testflex.cybersource.com",
-			JWK: FlxJWK{Kty: "RSA", E: "AQAB", Use: "enc", N: ccJWKN, KeyID: ccJWKKid},
+			JWK: EncryptionKey{Kty: "RSA", E: "AQAB", Use: "enc", N: ccJWKN, KeyID: ccJWKKid},
 		},
-		Ctx: []Ctx{{
+		Settings: []Settings{{
 			Type: "api-0.1.0",
-			Data: CtxData{
+			Data: SettingsData{
 				RequiredFields: []string{"paymentInformation.card.number"},
 				OptionalFields: []string{"paymentInformation.card.expirationYear", "paymentInformation.card.expirationMonth"},
 			},
@@ -153,11 +153,11 @@ func TestParseCaptureContext(t *testing.T) {
 // Unified Checkout) are kept raw and survive a round trip.
 func TestCtxDataExtra(t *testing.T) {
 	in := `{"clientLibrary":"https://testflex.cybersource.com/microform/bundle/v2/flex-microform.min.js","requiredFields":["a"],"targetOrigins":["https://shop.example"]}`
-	var d CtxData
+	var d SettingsData
 	if err := json.Unmarshal([]byte(in), &d); err != nil {
 		t.Fatal(err)
 	}
-	want := CtxData{
+	want := SettingsData{
 		RequiredFields: []string{"a"},
 		Extra: map[string]json.RawMessage{
 			"clientLibrary": json.RawMessage(`"https://testflex.cybersource.com/microform/bundle/v2/flex-microform.min.js"`),
@@ -209,8 +209,8 @@ func TestParseCaptureContextMalformed(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted: %+v", cc)
 			}
-			if !errors.Is(err, ErrMalformed) || !errors.Is(err, ErrInvalidCaptureContext) {
-				t.Errorf("%v does not wrap ErrMalformed and ErrInvalidCaptureContext", err)
+			if !errors.Is(err, ErrCaptureContextMalformed) || !errors.Is(err, ErrInvalidCaptureContext) {
+				t.Errorf("%v does not wrap ErrCaptureContextMalformed and ErrInvalidCaptureContext", err)
 			}
 			if tt.wantMsg != "" && err.Error() != tt.wantMsg {
 				t.Errorf("error\n got %q\nwant %q", err.Error(), tt.wantMsg)
@@ -304,43 +304,43 @@ func TestVerifyCaptureContext(t *testing.T) {
 		},
 		{
 			name: "tampered payload (one refetch)", token: tamperedPayload, keys: []any{pub(key)},
-			wantErr: ErrSignature, wantCalls: 2, wantMsg: `cyberflex: invalid capture context: signature verification failed: kid "3g"`,
+			wantErr: ErrCaptureContextSignature, wantCalls: 2, wantMsg: `cyberflex: invalid capture context: signature verification failed: kid "3g"`,
 		},
 		{
 			name: "tampered signature (one refetch)", token: tamperedSig, keys: []any{pub(key)},
-			wantErr: ErrSignature, wantCalls: 2, wantMsg: `cyberflex: invalid capture context: signature verification failed: kid "3g"`,
+			wantErr: ErrCaptureContextSignature, wantCalls: 2, wantMsg: `cyberflex: invalid capture context: signature verification failed: kid "3g"`,
 		},
 		{
 			name: "signed by another key", token: signCC(t, jose.RS256, testRSAKeyOld(), ccKid, validPayload()), keys: []any{pub(key)},
-			wantErr: ErrSignature, wantCalls: 2,
+			wantErr: ErrCaptureContextSignature, wantCalls: 2,
 		},
 		{
 			name: "expired", token: valid, keys: []any{pub(key)}, now: time.Unix(ccExp+61, 0), wantCalls: 1,
-			wantErr: ErrExpired, wantMsg: "cyberflex: invalid capture context: expired: exp 2026-11-21T12:32:15Z is not after now 2026-11-21T12:33:16Z (leeway 1m0s)",
+			wantErr: ErrCaptureContextExpired, wantMsg: "cyberflex: invalid capture context: expired: exp 2026-11-21T12:32:15Z is not after now 2026-11-21T12:33:16Z (leeway 1m0s)",
 		},
 		{
 			name: "expired exactly at exp+leeway", token: valid, keys: []any{pub(key)}, now: time.Unix(ccExp+60, 0), wantCalls: 1,
-			wantErr: ErrExpired,
+			wantErr: ErrCaptureContextExpired,
 		},
 		{
 			name: "expired with zero leeway", token: valid, keys: []any{pub(key)}, now: time.Unix(ccExp, 0), leeway: -1, wantCalls: 1,
-			wantErr: ErrExpired, wantMsg: "cyberflex: invalid capture context: expired: exp 2026-11-21T12:32:15Z is not after now 2026-11-21T12:32:15Z (leeway 0s)",
+			wantErr: ErrCaptureContextExpired, wantMsg: "cyberflex: invalid capture context: expired: exp 2026-11-21T12:32:15Z is not after now 2026-11-21T12:32:15Z (leeway 0s)",
 		},
 		{
 			name: "iat in the future", token: valid, keys: []any{pub(key)}, now: time.Unix(ccIat-61, 0), wantCalls: 1,
-			wantErr: ErrNotYetValid, wantMsg: "cyberflex: invalid capture context: issued in the future: iat 2026-11-21T12:17:15Z is after now 2026-11-21T12:16:14Z (leeway 1m0s)",
+			wantErr: ErrCaptureContextNotYetValid, wantMsg: "cyberflex: invalid capture context: issued in the future: iat 2026-11-21T12:17:15Z is after now 2026-11-21T12:16:14Z (leeway 1m0s)",
 		},
 		{
 			name: "nbf in the future", token: signCC(t, jose.RS256, key, ccKid, strings.Replace(validPayload(), `"iss"`, fmt.Sprintf(`"nbf":%d,"iss"`, ccIat+600), 1)),
-			keys: []any{pub(key)}, wantCalls: 1, wantErr: ErrNotYetValid,
+			keys: []any{pub(key)}, wantCalls: 1, wantErr: ErrCaptureContextNotYetValid,
 		},
 		{
 			name: "missing exp", token: signCC(t, jose.RS256, key, ccKid, `{"iss":"Flex API","iat":1795263435}`), keys: []any{pub(key)}, wantCalls: 1,
-			wantErr: ErrMalformed, wantMsg: "cyberflex: invalid capture context: malformed token: missing exp claim",
+			wantErr: ErrCaptureContextMalformed, wantMsg: "cyberflex: invalid capture context: malformed token: missing exp claim",
 		},
 		{
 			name: "wrong issuer (e.g. a transient token)", token: signCC(t, jose.RS256, key, ccKid, ccPayload("Flex/08", ccIat, ccExp)), keys: []any{pub(key)}, wantCalls: 1,
-			wantErr: ErrIssuer, wantMsg: `cyberflex: invalid capture context: unexpected issuer: iss "Flex/08", want "Flex API"`,
+			wantErr: ErrCaptureContextIssuer, wantMsg: `cyberflex: invalid capture context: unexpected issuer: iss "Flex/08", want "Flex API"`,
 		},
 		{
 			name: "1024-bit key rejected", token: signCC(t, jose.RS256, testRSAKey1024(), ccKid, validPayload()), keys: []any{pub(testRSAKey1024())}, wantCalls: 1,
@@ -425,7 +425,7 @@ func TestCaptureContextSizeLimit(t *testing.T) {
 		"verify": func() error { _, err := c.verify(context.Background(), huge, ccNow, DefaultLeeway); return err },
 	}
 	for name, check := range checks {
-		if err := check(); err == nil || err.Error() != want || !errors.Is(err, ErrMalformed) {
+		if err := check(); err == nil || err.Error() != want || !errors.Is(err, ErrCaptureContextMalformed) {
 			t.Errorf("%s: %v\nwant %s", name, err, want)
 		}
 		if allocs := testing.AllocsPerRun(20, func() { _ = check() }); allocs > 4 {
@@ -442,7 +442,7 @@ func TestCaptureContextSizeLimit(t *testing.T) {
 	// The limit counts the token as given, surrounding whitespace included.
 	padded := valid + strings.Repeat(" ", MaxCaptureContextSize-len(valid))
 	mustVerify(t, c, padded, "token of exactly MaxCaptureContextSize bytes")
-	wantVerifyError(t, c, padded+" ", ErrMalformed, "token of MaxCaptureContextSize+1 bytes")
+	wantVerifyError(t, c, padded+" ", ErrCaptureContextMalformed, "token of MaxCaptureContextSize+1 bytes")
 }
 
 // allocatedPerCall is the average number of heap bytes f allocates, over runs calls.
@@ -459,7 +459,7 @@ func allocatedPerCall(runs int, f func()) uint64 {
 // TestSentinelsAreDistinct: each check has its own sentinel, all under
 // ErrInvalidCaptureContext.
 func TestSentinelsAreDistinct(t *testing.T) {
-	all := []error{ErrMalformed, ErrUnsupportedAlgorithm, ErrMissingKeyID, ErrUnknownKeyID, ErrWeakKey, ErrSignature, ErrExpired, ErrNotYetValid, ErrIssuer}
+	all := []error{ErrCaptureContextMalformed, ErrUnsupportedAlgorithm, ErrMissingKeyID, ErrUnknownKeyID, ErrWeakKey, ErrCaptureContextSignature, ErrCaptureContextExpired, ErrCaptureContextNotYetValid, ErrCaptureContextIssuer}
 	for i, a := range all {
 		if !errors.Is(a, ErrInvalidCaptureContext) {
 			t.Errorf("%v does not wrap ErrInvalidCaptureContext", a)
@@ -495,8 +495,8 @@ func FuzzParseCaptureContext(f *testing.F) {
 		if (cc == nil) == (err == nil) {
 			t.Fatalf("cc=%v err=%v", cc, err)
 		}
-		if err != nil && !errors.Is(err, ErrMalformed) {
-			t.Fatalf("error %v does not wrap ErrMalformed", err)
+		if err != nil && !errors.Is(err, ErrCaptureContextMalformed) {
+			t.Fatalf("error %v does not wrap ErrCaptureContextMalformed", err)
 		}
 	})
 }

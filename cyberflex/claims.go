@@ -10,7 +10,7 @@ import (
 )
 
 // CaptureContextIssuer is the "iss" claim of every capture context issued by
-// POST /flex/v2/sessions. Verification enforces it (see ErrIssuer).
+// POST /flex/v2/sessions. Verification enforces it (see ErrCaptureContextIssuer).
 const CaptureContextIssuer = "Flex API"
 
 // CaptureContext is the capture context returned by POST /flex/v2/sessions:
@@ -40,15 +40,15 @@ type CaptureContextClaims struct {
 	ExpiresAt time.Time
 	// ID is "jti".
 	ID string
-	// Flx is "flx": where and with which key the card data is to be sent.
-	Flx Flx
-	// Ctx is "ctx": the session settings (for the Flex API one element of
+	// Tokenization is "flx": where and with which key the card data is to be sent.
+	Tokenization Tokenization
+	// Settings is "ctx": the session settings (for the Flex API one element of
 	// type "api-0.1.0" with the required and optional fields).
-	Ctx []Ctx
+	Settings []Settings
 }
 
-// Flx is the "flx" claim of a capture context.
-type Flx struct {
+// Tokenization is the "flx" claim of a capture context.
+type Tokenization struct {
 	// Path is the tokenization path, "/flex/v2/tokens".
 	Path string `json:"path"`
 	// Data is opaque session data (base64); pass it on unchanged.
@@ -58,11 +58,11 @@ type Flx struct {
 	Origin string `json:"origin"`
 	// JWK is the one-time RSA key to encrypt the card data with (JWE
 	// RSA-OAEP + A256GCM, header kid = JWK.KeyID).
-	JWK FlxJWK `json:"jwk"`
+	JWK EncryptionKey `json:"jwk"`
 }
 
-// FlxJWK is the one-time encryption key in flx.jwk, a public RSA JWK.
-type FlxJWK struct {
+// EncryptionKey is the one-time encryption key in flx.jwk, a public RSA JWK.
+type EncryptionKey struct {
 	// Kty is the key type, "RSA".
 	Kty string `json:"kty"`
 	// E is the base64url public exponent, usually "AQAB".
@@ -75,22 +75,22 @@ type FlxJWK struct {
 	KeyID string `json:"kid"`
 }
 
-// Ctx is one element of the "ctx" claim.
-type Ctx struct {
+// Settings is one element of the "ctx" claim.
+type Settings struct {
 	// Type names the integration and its version: "api-0.1.0" for the Flex
 	// API, "mf-…" for Microform, "gda-…" for Unified Checkout.
 	Type string `json:"type"`
 	// Data holds the settings of the session.
-	Data CtxData `json:"data"`
+	Data SettingsData `json:"data"`
 }
 
-// CtxData is the "data" object of a ctx element. RequiredFields and
+// SettingsData is the "data" object of a ctx element. RequiredFields and
 // OptionalFields are the dotted field paths from the session request (e.g.
 // "paymentInformation.card.number"); every other member (Microform's
 // clientLibrary, targetOrigins, Unified Checkout's allowedCardNetworks, ...)
 // is kept undecoded in Extra, so nothing is lost and new members need no SDK
 // change.
-type CtxData struct {
+type SettingsData struct {
 	// RequiredFields is "requiredFields".
 	RequiredFields []string
 	// OptionalFields is "optionalFields".
@@ -102,12 +102,12 @@ type CtxData struct {
 
 // UnmarshalJSON decodes requiredFields and optionalFields and keeps every
 // other member raw in Extra.
-func (d *CtxData) UnmarshalJSON(b []byte) error {
+func (d *SettingsData) UnmarshalJSON(b []byte) error {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
-	var out CtxData
+	var out SettingsData
 	for name, dst := range map[string]*[]string{"requiredFields": &out.RequiredFields, "optionalFields": &out.OptionalFields} {
 		if raw, ok := m[name]; ok {
 			if err := json.Unmarshal(raw, dst); err != nil {
@@ -125,7 +125,7 @@ func (d *CtxData) UnmarshalJSON(b []byte) error {
 
 // MarshalJSON writes Extra's members together with requiredFields and
 // optionalFields (when non-nil), the inverse of UnmarshalJSON.
-func (d CtxData) MarshalJSON() ([]byte, error) {
+func (d SettingsData) MarshalJSON() ([]byte, error) {
 	m := make(map[string]any, len(d.Extra)+2)
 	for k, v := range d.Extra {
 		m[k] = v
@@ -141,25 +141,25 @@ func (d CtxData) MarshalJSON() ([]byte, error) {
 
 // rawClaims is the wire form of the capture context claims.
 type rawClaims struct {
-	Iss string       `json:"iss"`
-	Iat *numericDate `json:"iat"`
-	Exp *numericDate `json:"exp"`
-	Nbf *numericDate `json:"nbf"`
-	Jti string       `json:"jti"`
-	Flx Flx          `json:"flx"`
-	Ctx []Ctx        `json:"ctx"`
+	Iss          string       `json:"iss"`
+	Iat          *numericDate `json:"iat"`
+	Exp          *numericDate `json:"exp"`
+	Nbf          *numericDate `json:"nbf"`
+	Jti          string       `json:"jti"`
+	Tokenization Tokenization `json:"flx"`
+	Settings     []Settings   `json:"ctx"`
 }
 
 // claimsFrom combines the header kid and the wire claims into the claims users see.
 func claimsFrom(kid string, c rawClaims) CaptureContextClaims {
 	return CaptureContextClaims{
-		KeyID:     kid,
-		Issuer:    c.Iss,
-		IssuedAt:  c.Iat.time(),
-		ExpiresAt: c.Exp.time(),
-		ID:        c.Jti,
-		Flx:       c.Flx,
-		Ctx:       c.Ctx,
+		KeyID:        kid,
+		Issuer:       c.Iss,
+		IssuedAt:     c.Iat.time(),
+		ExpiresAt:    c.Exp.time(),
+		ID:           c.Jti,
+		Tokenization: c.Tokenization,
+		Settings:     c.Settings,
 	}
 }
 

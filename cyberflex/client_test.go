@@ -372,7 +372,7 @@ func TestGenerateCaptureContext201Garbage(t *testing.T) {
 			if errors.As(err, &apiErr) {
 				t.Errorf("a 201 became an APIError: %v", err)
 			}
-			if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "cyberflex: GenerateCaptureContext: HTTP 201 answer (") ||
+			if !errors.Is(err, ErrCaptureContextMalformed) || !strings.Contains(err.Error(), "cyberflex: GenerateCaptureContext: HTTP 201 answer (") ||
 				!strings.Contains(err.Error(), "is not a capture context JWT") {
 				t.Errorf("err = %v", err)
 			}
@@ -745,13 +745,13 @@ func TestVerifyCaptureContextEndToEnd(t *testing.T) {
 
 	// Expired, by the injected clock.
 	late := newTestClient(t, srv.URL, WithClock(func() time.Time { return time.Unix(ccExp, 0).Add(DefaultLeeway + time.Second) }))
-	if _, err := late.VerifyCaptureContext(context.Background(), tok); !errors.Is(err, ErrExpired) {
+	if _, err := late.VerifyCaptureContext(context.Background(), tok); !errors.Is(err, ErrCaptureContextExpired) {
 		t.Errorf("expired: err = %v", err)
 	}
 	// A tampered token fails the signature check.
 	parts := strings.Split(tok, ".")
 	tampered := parts[0] + "." + b64(strings.Replace(validPayload(), "card.number", "card.type", 1)) + "." + parts[2]
-	if _, err := c.VerifyCaptureContext(context.Background(), tampered); !errors.Is(err, ErrSignature) {
+	if _, err := c.VerifyCaptureContext(context.Background(), tampered); !errors.Is(err, ErrCaptureContextSignature) {
 		t.Errorf("tampered: err = %v", err)
 	}
 }
@@ -997,7 +997,7 @@ func TestVerifyCaptureContextKidEscaped(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, WithClock(func() time.Time { return ccNow }))
 	tok := signCC(t, jose.RS256, testRSAKey2048(), "../../sessions?x=1", validPayload())
-	if _, err := c.VerifyCaptureContext(context.Background(), tok); !errors.Is(err, ErrMalformed) {
+	if _, err := c.VerifyCaptureContext(context.Background(), tok); !errors.Is(err, ErrCaptureContextMalformed) {
 		t.Errorf("err = %v", err)
 	}
 	if reqs := ks.requests(); len(reqs) != 0 {

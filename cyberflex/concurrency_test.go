@@ -55,9 +55,9 @@ func concRound(ctx context.Context, c *cyberflex.Client, i int) error {
 	if err != nil {
 		return fmt.Errorf("generate: %w", err)
 	}
-	if len(cc.Claims.Ctx) != 1 || !slices.Equal(cc.Claims.Ctx[0].Data.RequiredFields, required) ||
-		!slices.Equal(cc.Claims.Ctx[0].Data.OptionalFields, optional) {
-		return fmt.Errorf("generate: got another request's capture context: %+v", cc.Claims.Ctx)
+	if len(cc.Claims.Settings) != 1 || !slices.Equal(cc.Claims.Settings[0].Data.RequiredFields, required) ||
+		!slices.Equal(cc.Claims.Settings[0].Data.OptionalFields, optional) {
+		return fmt.Errorf("generate: got another request's capture context: %+v", cc.Claims.Settings)
 	}
 	verified, err := c.VerifyCaptureContext(ctx, cc.Token)
 	if err != nil {

@@ -22,7 +22,7 @@
 //	// cc.Token goes to the browser; cc.Claims.ExpiresAt says until when.
 //
 //	// Where a capture context comes back from elsewhere, check it first:
-//	cc, err = c.VerifyCaptureContext(ctx, token) // errors.Is(err, cyberflex.ErrExpired), …
+//	cc, err = c.VerifyCaptureContext(ctx, token) // errors.Is(err, cyberflex.ErrCaptureContextExpired), …
 //
 // Authentication is one of HTTP Signature with a shared secret
 // (WithHTTPSignature), a JWT signed with the shared secret (WithJWT) or with

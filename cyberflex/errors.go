@@ -21,12 +21,12 @@ var ErrInvalidCaptureContext = errors.New("cyberflex: invalid capture context")
 // The sentinels below each wrap ErrInvalidCaptureContext, so
 // errors.Is(err, ErrInvalidCaptureContext) holds for all of them.
 var (
-	// ErrMalformed: the token is not a compact JWS of three base64url
+	// ErrCaptureContextMalformed: the token is not a compact JWS of three base64url
 	// segments with a JSON header and JSON claims, or a required claim
 	// (exp) is missing or has the wrong type, or the token is longer than
 	// MaxCaptureContextSize, or its "kid" is not a plain key id (see
 	// MaxKeyIDLength).
-	ErrMalformed = fmt.Errorf("%w: malformed token", ErrInvalidCaptureContext)
+	ErrCaptureContextMalformed = fmt.Errorf("%w: malformed token", ErrInvalidCaptureContext)
 
 	// ErrUnsupportedAlgorithm: the JWS "alg" header is not RS256. CyberSource
 	// signs capture contexts with RS256 only; anything else ("none", HS256
@@ -47,23 +47,23 @@ var (
 	// of at least 2048 bits (the minimum the official SDK utilities accept).
 	ErrWeakKey = fmt.Errorf("%w: verification key is not an RSA key of at least 2048 bits", ErrInvalidCaptureContext)
 
-	// ErrSignature: the RS256 signature does not verify, even after
+	// ErrCaptureContextSignature: the RS256 signature does not verify, even after
 	// re-fetching the key in case it was rotated (at most once per
 	// KeyRefetchInterval).
-	ErrSignature = fmt.Errorf("%w: signature verification failed", ErrInvalidCaptureContext)
+	ErrCaptureContextSignature = fmt.Errorf("%w: signature verification failed", ErrInvalidCaptureContext)
 
-	// ErrExpired: "exp" is in the past (beyond the allowed clock leeway).
+	// ErrCaptureContextExpired: "exp" is in the past (beyond the allowed clock leeway).
 	// Capture contexts live 15 minutes (exp = iat + 900); request a new one.
-	ErrExpired = fmt.Errorf("%w: expired", ErrInvalidCaptureContext)
+	ErrCaptureContextExpired = fmt.Errorf("%w: expired", ErrInvalidCaptureContext)
 
-	// ErrNotYetValid: "iat" (or "nbf") is in the future beyond the allowed
+	// ErrCaptureContextNotYetValid: "iat" (or "nbf") is in the future beyond the allowed
 	// clock leeway; usually the local clock is wrong.
-	ErrNotYetValid = fmt.Errorf("%w: issued in the future", ErrInvalidCaptureContext)
+	ErrCaptureContextNotYetValid = fmt.Errorf("%w: issued in the future", ErrInvalidCaptureContext)
 
-	// ErrIssuer: the "iss" claim is not "Flex API". Other tokens signed with
+	// ErrCaptureContextIssuer: the "iss" claim is not "Flex API". Other tokens signed with
 	// the same Flex keys (for example transient tokens) are not capture
 	// contexts and must not be accepted as one.
-	ErrIssuer = fmt.Errorf("%w: unexpected issuer", ErrInvalidCaptureContext)
+	ErrCaptureContextIssuer = fmt.Errorf("%w: unexpected issuer", ErrInvalidCaptureContext)
 )
 
 // ErrKeyFetch is wrapped when the verification key could not be fetched for

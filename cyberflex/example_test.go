@@ -110,8 +110,8 @@ func Example() {
 		return
 	}
 	fmt.Println("issuer:", cc.Claims.Issuer)
-	fmt.Println("required:", cc.Claims.Ctx[0].Data.RequiredFields)
-	fmt.Println("optional:", cc.Claims.Ctx[0].Data.OptionalFields)
+	fmt.Println("required:", cc.Claims.Settings[0].Data.RequiredFields)
+	fmt.Println("optional:", cc.Claims.Settings[0].Data.OptionalFields)
 	fmt.Println("expires:", cc.Claims.ExpiresAt.Format(time.RFC3339))
 
 	// cc.Token goes to the browser. When a token comes back (from a

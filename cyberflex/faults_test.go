@@ -108,9 +108,9 @@ func fltWantCC(t *testing.T, cc *cyberflex.CaptureContext, err error) {
 	require.NoError(t, err)
 	require.NotNil(t, cc)
 	assert.Equal(t, cyberflex.CaptureContextIssuer, cc.Claims.Issuer)
-	require.Len(t, cc.Claims.Ctx, 1)
-	assert.Equal(t, []string{"paymentInformation.card.number"}, cc.Claims.Ctx[0].Data.RequiredFields)
-	assert.Equal(t, []string{"paymentInformation.card.securityCode"}, cc.Claims.Ctx[0].Data.OptionalFields)
+	require.Len(t, cc.Claims.Settings, 1)
+	assert.Equal(t, []string{"paymentInformation.card.number"}, cc.Claims.Settings[0].Data.RequiredFields)
+	assert.Equal(t, []string{"paymentInformation.card.securityCode"}, cc.Claims.Settings[0].Data.OptionalFields)
 }
 
 // TestFaultsInjected runs each fault the fake can inject against both calls. Every row gets a
@@ -268,7 +268,7 @@ func TestFaultsInjected(t *testing.T) {
 				return []cyberflextest.Fault{body(201, "application/jwt", e.token[:strings.IndexByte(e.token, '.')+30])}
 			},
 			check: func(t *testing.T, _ env, cc *cyberflex.CaptureContext, err error) {
-				fltWantError(t, err, generatePrefix+"HTTP 201 answer (", cyberflex.ErrMalformed)
+				fltWantError(t, err, generatePrefix+"HTTP 201 answer (", cyberflex.ErrCaptureContextMalformed)
 				assert.Nil(t, cc)
 			},
 		},
@@ -286,7 +286,7 @@ func TestFaultsInjected(t *testing.T) {
 				return []cyberflextest.Fault{body(201, "application/json", `{"captureContext":"`+e.token+`"}`)}
 			},
 			check: func(t *testing.T, e env, cc *cyberflex.CaptureContext, err error) {
-				fltWantError(t, err, generatePrefix+"HTTP 201 answer (", cyberflex.ErrMalformed)
+				fltWantError(t, err, generatePrefix+"HTTP 201 answer (", cyberflex.ErrCaptureContextMalformed)
 				assert.Contains(t, err.Error(), `Content-Type "application/json") is not a capture context JWT`)
 				assert.NotContains(t, err.Error(), e.token[:40], "the token is not repeated")
 			},
@@ -295,7 +295,7 @@ func TestFaultsInjected(t *testing.T) {
 			name: "generate: 201 HTML page (wrong content type)", op: gen, want: 1,
 			faults: func(env) []cyberflextest.Fault { return []cyberflextest.Fault{body(201, "text/html", fltHTML)} },
 			check: func(t *testing.T, _ env, cc *cyberflex.CaptureContext, err error) {
-				fltWantError(t, err, generatePrefix+"HTTP 201 answer (", cyberflex.ErrMalformed)
+				fltWantError(t, err, generatePrefix+"HTTP 201 answer (", cyberflex.ErrCaptureContextMalformed)
 			},
 		},
 		{
@@ -671,7 +671,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 	})
 
 	// Claims and ctx members the SDK does not know, and a ctx type it has never seen, are kept:
-	// in the raw Token (the JWT is passed on unchanged) and in CtxData.Extra.
+	// in the raw Token (the JWT is passed on unchanged) and in SettingsData.Extra.
 	t.Run("unknown claims and ctx members are kept", func(t *testing.T) {
 		payload := `{"flx":{"path":"/flex/v2/tokens","data":"ZA==","origin":"https://testflex.cybersource.com",` +
 			`"jwk":{"kty":"RSA","e":"AQAB","use":"enc","n":"vgbX","kid":"k1"},"future_flx":true},` +
@@ -692,8 +692,8 @@ func TestFaultsOnTheWire(t *testing.T) {
 			raw, err := base64.RawURLEncoding.DecodeString(seg)
 			require.NoError(t, err)
 			assert.Contains(t, string(raw), `"future_claim":{"nested":"value"}`, name)
-			require.Len(t, cc.Claims.Ctx, 1, name)
-			ctx := cc.Claims.Ctx[0]
+			require.Len(t, cc.Claims.Settings, 1, name)
+			ctx := cc.Claims.Settings[0]
 			assert.Equal(t, "mf-9.9.9", ctx.Type, "%s: an unknown ctx type is kept", name)
 			assert.Equal(t, []string{"paymentInformation.card.number"}, ctx.Data.RequiredFields, name)
 			assert.JSONEq(t, `"https://flex.example/v9.js"`, string(ctx.Data.Extra["clientLibrary"]), name)
@@ -845,32 +845,32 @@ func TestFaultsForgedCaptureContexts(t *testing.T) {
 		{name: "ES256 by an attacker's key", token: fltSign(t, jose.ES256, ecKey, fltValidClaims(), map[string]any{"kid": "3g"}),
 			want: cyberflex.ErrUnsupportedAlgorithm},
 		{name: "alg given twice, RS256 last", token: fltB64(`{"alg":"none","kid":"3g","alg":"RS256"}`) + "." + parts[1] + "." + parts[2],
-			want: cyberflex.ErrMalformed},
+			want: cyberflex.ErrCaptureContextMalformed},
 		{name: "alg given twice, none last", token: fltB64(`{"alg":"RS256","kid":"3g","alg":"none"}`) + "." + parts[1] + ".",
 			want: cyberflex.ErrUnsupportedAlgorithm},
 		{name: "no kid", token: fltSign(t, jose.RS256, k.cs, fltValidClaims(), nil), want: cyberflex.ErrMissingKeyID},
 		{name: "unknown kid", token: fltSign(t, jose.RS256, k.cs, fltValidClaims(), map[string]any{"kid": "zz"}),
 			want: cyberflex.ErrUnknownKeyID, fetches: map[string]int{"zz": 1}},
 		{name: "kid that tries to leave the key path", token: fltSign(t, jose.RS256, k.cs, fltValidClaims(), map[string]any{"kid": "../../sessions"}),
-			want: cyberflex.ErrMalformed},
+			want: cyberflex.ErrCaptureContextMalformed},
 		{name: "signed by an attacker, attacker's key embedded in the header (jwk)",
 			token: fltSign(t, jose.RS256, k.attacker, fltValidClaims(), map[string]any{"kid": "3g", "jwk": attackerJWK}),
-			want:  cyberflex.ErrSignature, fetches: map[string]int{"3g": 2}},
+			want:  cyberflex.ErrCaptureContextSignature, fetches: map[string]int{"3g": 2}},
 		{name: "signed by an attacker, key URL in the header (jku, x5u)",
 			token: fltSign(t, jose.RS256, k.attacker, fltValidClaims(), map[string]any{"kid": "3g", "jku": elsewhere.URL, "x5u": elsewhere.URL}),
-			want:  cyberflex.ErrSignature, fetches: map[string]int{"3g": 2}},
+			want:  cyberflex.ErrCaptureContextSignature, fetches: map[string]int{"3g": 2}},
 		{name: "signed by another RSA key", token: fltSign(t, jose.RS256, k.attacker, fltValidClaims(), map[string]any{"kid": "3g"}),
-			want: cyberflex.ErrSignature, fetches: map[string]int{"3g": 2}},
+			want: cyberflex.ErrCaptureContextSignature, fetches: map[string]int{"3g": 2}},
 		{name: "payload changed after signing (fields)",
 			token: parts[0] + "." + fltB64(strings.Replace(fltValidClaims(), "card.number", "card.type", 1)) + "." + parts[2],
-			want:  cyberflex.ErrSignature, fetches: map[string]int{"3g": 2}},
+			want:  cyberflex.ErrCaptureContextSignature, fetches: map[string]int{"3g": 2}},
 		{name: "payload changed after signing (exp extended)",
 			token: parts[0] + "." + fltB64(fltClaims("Flex API", fltIat, fltIat+90000, "")) + "." + parts[2],
-			want:  cyberflex.ErrSignature, fetches: map[string]int{"3g": 2}},
+			want:  cyberflex.ErrCaptureContextSignature, fetches: map[string]int{"3g": 2}},
 		{name: "signature bit flipped", token: parts[0] + "." + parts[1] + "." + flippedSig,
-			want: cyberflex.ErrSignature, fetches: map[string]int{"3g": 2}},
+			want: cyberflex.ErrCaptureContextSignature, fetches: map[string]int{"3g": 2}},
 		{name: "signature removed, alg RS256 kept", token: parts[0] + "." + parts[1] + ".",
-			want: cyberflex.ErrSignature, fetches: map[string]int{"3g": 2}},
+			want: cyberflex.ErrCaptureContextSignature, fetches: map[string]int{"3g": 2}},
 		{name: "signed by the 1024-bit key published for its kid",
 			token: fltSign(t, jose.RS256, k.weak, fltValidClaims(), map[string]any{"kid": "wk"}),
 			want:  cyberflex.ErrWeakKey, fetches: map[string]int{"wk": 1}},
@@ -879,23 +879,23 @@ func TestFaultsForgedCaptureContexts(t *testing.T) {
 			want:  cyberflex.ErrWeakKey, fetches: map[string]int{"ec": 1}},
 		{name: "another Flex token (a transient token's issuer)",
 			token: fltSign(t, jose.RS256, k.cs, fltClaims("Flex/08", fltIat, fltIat+900, ""), map[string]any{"kid": "3g"}),
-			want:  cyberflex.ErrIssuer, fetches: map[string]int{"3g": 1}},
+			want:  cyberflex.ErrCaptureContextIssuer, fetches: map[string]int{"3g": 1}},
 		{name: "no iss", token: fltSign(t, jose.RS256, k.cs, fmt.Sprintf(`{"exp":%d,"iat":%d}`, fltIat+900, fltIat), map[string]any{"kid": "3g"}),
-			want: cyberflex.ErrIssuer, fetches: map[string]int{"3g": 1}},
+			want: cyberflex.ErrCaptureContextIssuer, fetches: map[string]int{"3g": 1}},
 		{name: "expired", token: fltSign(t, jose.RS256, k.cs, fltClaims("Flex API", fltIat-1000, fltIat-100, ""), map[string]any{"kid": "3g"}),
-			want: cyberflex.ErrExpired, fetches: map[string]int{"3g": 1}},
+			want: cyberflex.ErrCaptureContextExpired, fetches: map[string]int{"3g": 1}},
 		{name: "issued in the future", token: fltSign(t, jose.RS256, k.cs, fltClaims("Flex API", fltIat+3600, fltIat+4500, ""), map[string]any{"kid": "3g"}),
-			want: cyberflex.ErrNotYetValid, fetches: map[string]int{"3g": 1}},
+			want: cyberflex.ErrCaptureContextNotYetValid, fetches: map[string]int{"3g": 1}},
 		{name: "not valid before a time in the future",
 			token: fltSign(t, jose.RS256, k.cs, fltClaims("Flex API", fltIat, fltIat+900, fmt.Sprintf(`"nbf":%d,`, fltIat+600)), map[string]any{"kid": "3g"}),
-			want:  cyberflex.ErrNotYetValid, fetches: map[string]int{"3g": 1}},
+			want:  cyberflex.ErrCaptureContextNotYetValid, fetches: map[string]int{"3g": 1}},
 		{name: "no exp", token: fltSign(t, jose.RS256, k.cs, fmt.Sprintf(`{"iss":"Flex API","iat":%d}`, fltIat), map[string]any{"kid": "3g"}),
-			want: cyberflex.ErrMalformed, fetches: map[string]int{"3g": 1}},
+			want: cyberflex.ErrCaptureContextMalformed, fetches: map[string]int{"3g": 1}},
 		{name: "exp as a string", token: fltSign(t, jose.RS256, k.cs, fmt.Sprintf(`{"iss":"Flex API","iat":%d,"exp":"%d"}`, fltIat, fltIat+900), map[string]any{"kid": "3g"}),
-			want: cyberflex.ErrMalformed},
+			want: cyberflex.ErrCaptureContextMalformed},
 		{name: "JWS JSON serialization", token: `{"payload":"` + parts[1] + `","protected":"` + parts[0] + `","signature":"` + parts[2] + `"}`,
-			want: cyberflex.ErrMalformed},
-		{name: "five segments (a JWE)", token: valid + ".x.y", want: cyberflex.ErrMalformed},
+			want: cyberflex.ErrCaptureContextMalformed},
+		{name: "five segments (a JWE)", token: valid + ".x.y", want: cyberflex.ErrCaptureContextMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

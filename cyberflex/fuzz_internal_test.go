@@ -219,8 +219,8 @@ func FuzzDecodeResponse(f *testing.F) {
 		}
 		if op%2 == 0 {
 			if err != nil {
-				if !errors.Is(err, ErrMalformed) && !errors.Is(err, httpx.ErrBodyTooLarge) {
-					t.Fatalf("a %d answer gave %v, want ErrMalformed or ErrBodyTooLarge", status, err)
+				if !errors.Is(err, ErrCaptureContextMalformed) && !errors.Is(err, httpx.ErrBodyTooLarge) {
+					t.Fatalf("a %d answer gave %v, want ErrCaptureContextMalformed or ErrBodyTooLarge", status, err)
 				}
 				return
 			}

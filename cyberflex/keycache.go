@@ -29,12 +29,12 @@ import (
 //   - At most MaxCachedKeys keys are kept; when a new one arrives the least recently used is
 //     dropped (fetched again when next needed). As many unknown kids are remembered.
 //   - A kid is only ever put into a URL if it is 1 to MaxKeyIDLength ASCII letters, digits, '-'
-//     or '_'; any other kid is rejected with an error wrapping ErrMalformed, with no request.
+//     or '_'; any other kid is rejected with an error wrapping ErrCaptureContextMalformed, with no request.
 //   - Concurrent verifications that need the same kid's key share one fetch.
 const (
 	// KeyRefetchInterval is how often, at most, a token with a known kid and a signature that
 	// does not verify makes the cache fetch that kid's key again, to pick up a rotated key.
-	// Within the interval such a token is rejected with ErrSignature without a request.
+	// Within the interval such a token is rejected with ErrCaptureContextSignature without a request.
 	KeyRefetchInterval = 5 * time.Minute
 
 	// UnknownKeyIDTTL is how long the answer "no usable key for this kid" (404, or a weak
@@ -143,7 +143,7 @@ func checkKeyID(kid string) error {
 	}
 	if !ok {
 		return fmt.Errorf("%w: kid %s (%d bytes) is not a key id: want 1 to %d ASCII letters, digits, '-' or '_'",
-			ErrMalformed, quoteShort(kid), len(kid), MaxKeyIDLength)
+			ErrCaptureContextMalformed, quoteShort(kid), len(kid), MaxKeyIDLength)
 	}
 	return nil
 }

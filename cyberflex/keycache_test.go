@@ -160,7 +160,7 @@ func TestKeyCacheBadSignatureKeepsKey(t *testing.T) {
 		down      bool           // the key endpoint is gone
 		wantFirst error          // the forged token's error when it causes a refetch
 	}{
-		{name: "refetch returns the same key", wantFirst: ErrSignature},
+		{name: "refetch returns the same key", wantFirst: ErrCaptureContextSignature},
 		{name: "refetch answered 429", status: http.StatusTooManyRequests, wantFirst: ErrKeyFetch},
 		{name: "refetch answered 500", status: http.StatusInternalServerError, wantFirst: ErrKeyFetch},
 		{name: "refetch answered 503", status: http.StatusServiceUnavailable, wantFirst: ErrKeyFetch},
@@ -190,7 +190,7 @@ func TestKeyCacheBadSignatureKeepsKey(t *testing.T) {
 				}
 				mustVerify(t, c, genuine, fmt.Sprintf("round %d: genuine token after the refetch", round))
 				clock.advance(KeyRefetchInterval - time.Nanosecond)
-				wantVerifyError(t, c, forged, ErrSignature, fmt.Sprintf("round %d: forged token within the interval", round))
+				wantVerifyError(t, c, forged, ErrCaptureContextSignature, fmt.Sprintf("round %d: forged token within the interval", round))
 				mustVerify(t, c, genuine, fmt.Sprintf("round %d: genuine token within the interval", round))
 				if got := calls.Load(); got != int32(2+round) {
 					t.Fatalf("round %d: %d fetches within the interval, want %d", round, got, 2+round)
@@ -217,7 +217,7 @@ func TestKeyCacheRotation(t *testing.T) {
 	clock.advance(time.Hour)
 	mustVerify(t, c, newTok, "new token: refetch finds the new key")
 	mustVerify(t, c, newTok, "new token, cached")
-	wantVerifyError(t, c, oldTok, ErrSignature, "old token after the rotation")
+	wantVerifyError(t, c, oldTok, ErrCaptureContextSignature, "old token after the rotation")
 	if got := calls.Load(); got != 2 {
 		t.Errorf("%d fetches, want 2", got)
 	}
@@ -226,7 +226,7 @@ func TestKeyCacheRotation(t *testing.T) {
 	// over: until then the new key's tokens are rejected without a request.
 	ep.set(0, map[string]any{ccKid: &oldKey.PublicKey})
 	clock.advance(KeyRefetchInterval / 2)
-	wantVerifyError(t, c, oldTok, ErrSignature, "rotated back within the interval")
+	wantVerifyError(t, c, oldTok, ErrCaptureContextSignature, "rotated back within the interval")
 	if got := calls.Load(); got != 2 {
 		t.Errorf("%d fetches within the interval, want 2", got)
 	}
@@ -415,7 +415,7 @@ func TestKeyCacheSingleFlight(t *testing.T) {
 		{name: "cold kid", answer: pub(testRSAKey2048()), token: genuineToken(t, ccKid), fetches: 1},
 		{name: "unknown kid", answer: nil, token: genuineToken(t, "zz"), want: ErrUnknownKeyID, fetches: 1},
 		{name: "transient failure", answer: errors.New("HTTP 503"), token: genuineToken(t, ccKid), want: ErrKeyFetch, fetches: 1},
-		{name: "bad signatures", answer: pub(testRSAKey2048()), warm: true, token: forgedToken(t, ccKid), want: ErrSignature, fetches: 2},
+		{name: "bad signatures", answer: pub(testRSAKey2048()), warm: true, token: forgedToken(t, ccKid), want: ErrCaptureContextSignature, fetches: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -504,14 +504,14 @@ func TestKeyCacheKeyIDChecked(t *testing.T) {
 	for _, kid := range bad {
 		tok := genuineToken(t, kid)
 		_, err := c.verify(context.Background(), tok, ccNow, DefaultLeeway)
-		if !errors.Is(err, ErrMalformed) || !errors.Is(err, ErrInvalidCaptureContext) || !strings.Contains(err.Error(), "is not a key id") {
-			t.Errorf("kid %q: %v, want ErrMalformed (not a key id)", kid, err)
+		if !errors.Is(err, ErrCaptureContextMalformed) || !errors.Is(err, ErrInvalidCaptureContext) || !strings.Contains(err.Error(), "is not a key id") {
+			t.Errorf("kid %q: %v, want ErrCaptureContextMalformed (not a key id)", kid, err)
 		}
 		if msg := err.Error(); strings.ContainsAny(msg, "\r\n\x00") || len(msg) > 200 {
 			t.Errorf("kid %q: error is not one short line: %q", kid, msg)
 		}
-		if _, err := c.get(context.Background(), kid); !errors.Is(err, ErrMalformed) {
-			t.Errorf("get(%q): %v, want ErrMalformed", kid, err)
+		if _, err := c.get(context.Background(), kid); !errors.Is(err, ErrCaptureContextMalformed) {
+			t.Errorf("get(%q): %v, want ErrCaptureContextMalformed", kid, err)
 		}
 	}
 	if calls.Load() != 0 || len(ep.requests()) != 0 {
@@ -542,8 +542,8 @@ func TestKeyCacheKeyIDChecked(t *testing.T) {
 	}
 	before := len(ep.requests())
 	for _, kid := range bad {
-		if _, err := cl.VerifyCaptureContext(context.Background(), genuineToken(t, kid)); !errors.Is(err, ErrMalformed) {
-			t.Errorf("Client, kid %q: %v, want ErrMalformed", kid, err)
+		if _, err := cl.VerifyCaptureContext(context.Background(), genuineToken(t, kid)); !errors.Is(err, ErrCaptureContextMalformed) {
+			t.Errorf("Client, kid %q: %v, want ErrCaptureContextMalformed", kid, err)
 		}
 	}
 	if after := ep.requests(); len(after) != before {
@@ -579,8 +579,8 @@ func TestVerifyCaptureContextKeyEndpointFaults(t *testing.T) {
 		if _, err := c.VerifyCaptureContext(ctx, genuine); err != nil {
 			t.Errorf("genuine token, key endpoint answering %d (0: gone): %v", status, err)
 		}
-		if _, err := c.VerifyCaptureContext(ctx, forged); !errors.Is(err, ErrSignature) {
-			t.Errorf("forged token, key endpoint answering %d (0: gone): %v, want ErrSignature", status, err)
+		if _, err := c.VerifyCaptureContext(ctx, forged); !errors.Is(err, ErrCaptureContextSignature) {
+			t.Errorf("forged token, key endpoint answering %d (0: gone): %v, want ErrCaptureContextSignature", status, err)
 		}
 	}
 	if got := len(ep.requests()); got != 2 {

@@ -40,7 +40,7 @@ type parsedToken struct {
 // but some proxies and clients hand it on as a JSON string, so surrounding
 // whitespace and one pair of double quotes are removed. The body is never
 // JSON-decoded as a whole (the bug of cybersource-rest-samples-csharp#139).
-// Errors wrap ErrMalformed and never contain the token. It never panics.
+// Errors wrap ErrCaptureContextMalformed and never contain the token. It never panics.
 func parseCaptureContext(token string) (*CaptureContext, error) {
 	p, err := parseToken(token)
 	if err != nil {
@@ -53,32 +53,32 @@ func parseCaptureContext(token string) (*CaptureContext, error) {
 func parseToken(token string) (*parsedToken, error) {
 	if len(token) > MaxCaptureContextSize {
 		return nil, fmt.Errorf("%w: token is %d bytes, over the %d-byte limit for a capture context",
-			ErrMalformed, len(token), MaxCaptureContextSize)
+			ErrCaptureContextMalformed, len(token), MaxCaptureContextSize)
 	}
 	token = normalizeToken(token)
 	if token == "" {
-		return nil, fmt.Errorf("%w: empty token", ErrMalformed)
+		return nil, fmt.Errorf("%w: empty token", ErrCaptureContextMalformed)
 	}
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
-		return nil, fmt.Errorf("%w: compact JWS must have 3 dot-separated segments, got %d", ErrMalformed, len(parts))
+		return nil, fmt.Errorf("%w: compact JWS must have 3 dot-separated segments, got %d", ErrCaptureContextMalformed, len(parts))
 	}
 	headerJSON, err := base64.RawURLEncoding.DecodeString(parts[0])
 	if err != nil {
-		return nil, fmt.Errorf("%w: header segment is not base64url", ErrMalformed)
+		return nil, fmt.Errorf("%w: header segment is not base64url", ErrCaptureContextMalformed)
 	}
 	payloadJSON, err := base64.RawURLEncoding.DecodeString(parts[1])
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload segment is not base64url", ErrMalformed)
+		return nil, fmt.Errorf("%w: payload segment is not base64url", ErrCaptureContextMalformed)
 	}
 	// An empty signature is allowed here (unsecured "alg":"none" JWTs have
 	// one) so that verify can report the algorithm, which is the real problem.
 	if _, err := base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
-		return nil, fmt.Errorf("%w: signature segment is not base64url", ErrMalformed)
+		return nil, fmt.Errorf("%w: signature segment is not base64url", ErrCaptureContextMalformed)
 	}
 	var h jwsHeader
 	if err := strictUnmarshal(headerJSON, &h); err != nil {
-		return nil, fmt.Errorf("%w: header is not a JSON object: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: header is not a JSON object: %v", ErrCaptureContextMalformed, err)
 	}
 	raw, err := decodeClaims(payloadJSON)
 	if err != nil {
@@ -99,7 +99,7 @@ func parseToken(token string) (*parsedToken, error) {
 func decodeClaims(payload []byte) (rawClaims, error) {
 	var c rawClaims
 	if err := strictUnmarshal(payload, &c); err != nil {
-		return rawClaims{}, fmt.Errorf("%w: claims are not a valid JSON object: %v", ErrMalformed, err)
+		return rawClaims{}, fmt.Errorf("%w: claims are not a valid JSON object: %v", ErrCaptureContextMalformed, err)
 	}
 	return c, nil
 }

@@ -23,19 +23,19 @@ const captureContextAlgorithm = "RS256"
 
 // verify checks a capture context and returns it with trusted claims:
 //
-//  1. the token is at most MaxCaptureContextSize bytes and decodes (ErrMalformed);
+//  1. the token is at most MaxCaptureContextSize bytes and decodes (ErrCaptureContextMalformed);
 //  2. alg is RS256 (ErrUnsupportedAlgorithm) — rejects "none" and HS256
 //     "key confusion" tokens MACed with the public key;
-//  3. a kid is present (ErrMissingKeyID) and is a plain id (ErrMalformed);
+//  3. a kid is present (ErrMissingKeyID) and is a plain id (ErrCaptureContextMalformed);
 //  4. the key for kid is taken from the cache or fetched (ErrUnknownKeyID,
 //     ErrKeyFetch) and is RSA >= 2048 bits (ErrWeakKey);
 //  5. the signature verifies; if it does not, the key is fetched once more in
 //     case CyberSource rotated it, as the official utilities do (node
 //     CaptureContextParsingUtility.js), but at most once per KeyRefetchInterval
-//     per kid, and the check repeated with the new key if it differs (ErrSignature);
-//  6. iss is "Flex API" (ErrIssuer);
-//  7. exp is present (ErrMalformed) and not passed (ErrExpired), and iat and
-//     nbf, when present, are not in the future (ErrNotYetValid), each with
+//     per kid, and the check repeated with the new key if it differs (ErrCaptureContextSignature);
+//  6. iss is "Flex API" (ErrCaptureContextIssuer);
+//  7. exp is present (ErrCaptureContextMalformed) and not passed (ErrCaptureContextExpired), and iat and
+//     nbf, when present, are not in the future (ErrCaptureContextNotYetValid), each with
 //     leeway of clock skew allowed. The official SDK utilities check none of
 //     iss/exp/iat; this verifier does.
 //
@@ -62,7 +62,7 @@ func (c *keyCache) verify(ctx context.Context, token string, now time.Time, leew
 	// "alg" members) cannot slip through.
 	jws, err := jose.ParseSignedCompact(p.cc.Token, []jose.SignatureAlgorithm{jose.RS256})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %v", ErrCaptureContextMalformed, err)
 	}
 
 	key, err := c.get(ctx, kid)
@@ -76,10 +76,10 @@ func (c *keyCache) verify(ctx context.Context, token string, now time.Time, leew
 			return nil, err
 		}
 		if fresh == nil {
-			return nil, fmt.Errorf("%w: kid %s", ErrSignature, quoteShort(kid))
+			return nil, fmt.Errorf("%w: kid %s", ErrCaptureContextSignature, quoteShort(kid))
 		}
 		if payload, err = jws.Verify(fresh); err != nil {
-			return nil, fmt.Errorf("%w: kid %s", ErrSignature, quoteShort(kid))
+			return nil, fmt.Errorf("%w: kid %s", ErrCaptureContextSignature, quoteShort(kid))
 		}
 	}
 
@@ -95,7 +95,7 @@ func (c *keyCache) verify(ctx context.Context, token string, now time.Time, leew
 	cc := &CaptureContext{Token: p.cc.Token, Claims: claimsFrom(kid, raw)}
 
 	if raw.Iss != CaptureContextIssuer {
-		return nil, fmt.Errorf("%w: iss %s, want %q", ErrIssuer, quoteShort(raw.Iss), CaptureContextIssuer)
+		return nil, fmt.Errorf("%w: iss %s, want %q", ErrCaptureContextIssuer, quoteShort(raw.Iss), CaptureContextIssuer)
 	}
 	if now.IsZero() {
 		now = time.Now()
@@ -104,19 +104,19 @@ func (c *keyCache) verify(ctx context.Context, token string, now time.Time, leew
 		leeway = 0
 	}
 	if raw.Exp == nil {
-		return nil, fmt.Errorf("%w: missing exp claim", ErrMalformed)
+		return nil, fmt.Errorf("%w: missing exp claim", ErrCaptureContextMalformed)
 	}
 	if exp := raw.Exp.time(); !now.Before(exp.Add(leeway)) {
-		return nil, fmt.Errorf("%w: exp %s is not after now %s (leeway %s)", ErrExpired, exp.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
+		return nil, fmt.Errorf("%w: exp %s is not after now %s (leeway %s)", ErrCaptureContextExpired, exp.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
 	}
 	if raw.Iat != nil {
 		if iat := raw.Iat.time(); iat.After(now.Add(leeway)) {
-			return nil, fmt.Errorf("%w: iat %s is after now %s (leeway %s)", ErrNotYetValid, iat.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
+			return nil, fmt.Errorf("%w: iat %s is after now %s (leeway %s)", ErrCaptureContextNotYetValid, iat.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
 		}
 	}
 	if raw.Nbf != nil {
 		if nbf := raw.Nbf.time(); nbf.After(now.Add(leeway)) {
-			return nil, fmt.Errorf("%w: nbf %s is after now %s (leeway %s)", ErrNotYetValid, nbf.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
+			return nil, fmt.Errorf("%w: nbf %s is after now %s (leeway %s)", ErrCaptureContextNotYetValid, nbf.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
 		}
 	}
 	return cc, nil

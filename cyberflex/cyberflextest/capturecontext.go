@@ -94,12 +94,12 @@ var encryptionKey = sync.OnceValue(func() *rsa.PublicKey {
 // The capture context claims, in the order CyberSource writes them.
 type (
 	captureContextClaims struct {
-		Flx flx        `json:"flx"`
-		Ctx []ctxEntry `json:"ctx"`
-		Iss string     `json:"iss"`
-		Exp int64      `json:"exp"`
-		Iat int64      `json:"iat"`
-		Jti string     `json:"jti"`
+		Tokenization flx        `json:"flx"`
+		Ctx          []ctxEntry `json:"ctx"`
+		Iss          string     `json:"iss"`
+		Exp          int64      `json:"exp"`
+		Iat          int64      `json:"iat"`
+		Jti          string     `json:"jti"`
 	}
 	flx struct {
 		Path   string `json:"path"`
@@ -145,7 +145,7 @@ func (s *Server) mint(required, optional []string) (string, error) {
 	enc := encryptionKey()
 	iat := s.now().Unix()
 	claims := captureContextClaims{
-		Flx: flx{
+		Tokenization: flx{
 			Path:   tokensPath,
 			Data:   base64.StdEncoding.EncodeToString(randomBytes(96)),
 			Origin: s.URL,

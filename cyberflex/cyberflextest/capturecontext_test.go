@@ -168,8 +168,8 @@ func TestCaptureContextClaims(t *testing.T) {
 	if !verified.Claims.ExpiresAt.Equal(testNow.Add(15*time.Minute)) || verified.Claims.KeyID != kid {
 		t.Errorf("verified claims %+v", verified.Claims)
 	}
-	if !reflect.DeepEqual(verified.Claims.Ctx[0].Data.RequiredFields, wantRequired) {
-		t.Errorf("client sees requiredFields %q", verified.Claims.Ctx[0].Data.RequiredFields)
+	if !reflect.DeepEqual(verified.Claims.Settings[0].Data.RequiredFields, wantRequired) {
+		t.Errorf("client sees requiredFields %q", verified.Claims.Settings[0].Data.RequiredFields)
 	}
 }
 
@@ -308,7 +308,7 @@ func TestIssueCaptureContext(t *testing.T) {
 		t.Errorf("VerifyCaptureContext: %v", err)
 	}
 	late := newClient(t, csrv, auth, cyberflex.WithClock(fixedClock(testNow.Add(16*time.Minute))))
-	if _, err := late.VerifyCaptureContext(ctx, token); !errors.Is(err, cyberflex.ErrExpired) {
-		t.Errorf("VerifyCaptureContext 16 minutes later: %v, want ErrExpired", err)
+	if _, err := late.VerifyCaptureContext(ctx, token); !errors.Is(err, cyberflex.ErrCaptureContextExpired) {
+		t.Errorf("VerifyCaptureContext 16 minutes later: %v, want ErrCaptureContextExpired", err)
 	}
 }

@@ -45,8 +45,8 @@ func Example() {
 	fmt.Println("issuer:", claims.Issuer)
 	fmt.Println("valid for:", claims.ExpiresAt.Sub(claims.IssuedAt))
 	fmt.Println("signed with the current key:", claims.KeyID == kid)
-	fmt.Println("required:", claims.Ctx[0].Data.RequiredFields)
-	fmt.Println("optional:", claims.Ctx[0].Data.OptionalFields)
+	fmt.Println("required:", claims.Settings[0].Data.RequiredFields)
+	fmt.Println("optional:", claims.Settings[0].Data.OptionalFields)
 	// Output:
 	// issuer: Flex API
 	// valid for: 15m0s

@@ -231,8 +231,8 @@ func cyberflexFlow(ctx context.Context, out io.Writer, c *cyberflex.Client) erro
 		return fmt.Errorf("verifying the capture context: %w", err)
 	}
 	var required []string
-	if len(verified.Claims.Ctx) > 0 {
-		required = verified.Claims.Ctx[0].Data.RequiredFields
+	if len(verified.Claims.Settings) > 0 {
+		required = verified.Claims.Settings[0].Data.RequiredFields
 	}
 	fmt.Fprintf(out, "  verified  with key %q; required fields: %s\n", verified.Claims.KeyID, strings.Join(required, ", "))
 
