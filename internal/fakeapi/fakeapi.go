@@ -154,7 +154,7 @@ func describe(err error) string {
 	var lines []string
 	var walk func(where string, err error)
 	walk = func(where string, err error) {
-		switch e := err.(type) {
+		switch e := err.(type) { //nolint:errorlint // walks kin-openapi's error tree level by level, on purpose
 		case openapi3.MultiError:
 			for _, inner := range e {
 				walk(where, inner)
@@ -164,8 +164,8 @@ func describe(err error) string {
 			if e.Parameter != nil {
 				where = fmt.Sprintf("%s parameter %q", e.Parameter.In, e.Parameter.Name)
 			}
-			_, multi := e.Err.(openapi3.MultiError)
-			_, schema := e.Err.(*openapi3.SchemaError)
+			_, multi := e.Err.(openapi3.MultiError)    //nolint:errorlint // this level only, as above
+			_, schema := e.Err.(*openapi3.SchemaError) //nolint:errorlint // this level only, as above
 			switch {
 			case e.Err == nil:
 				lines = append(lines, where+": "+e.Reason)
