@@ -116,8 +116,10 @@ func ExampleCallbackVerifier() {
 	v := dintero.CallbackVerifier{AccountID: "T12345678", Secret: secret, Tolerance: 5 * time.Minute, Now: func() time.Time { return now }}
 	fmt.Println("valid:", v.Verify(r) == nil)
 
-	r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "order-1", "order-2", 1)
-	err := v.Verify(r)
+	// The same signature on another URL does not verify.
+	tampered := httptest.NewRequest(http.MethodGet, strings.Replace(r.RequestURI, "order-1", "order-2", 1), nil)
+	tampered.Header = r.Header
+	err := v.Verify(tampered)
 	fmt.Println("tampered:", errors.Is(err, dintero.ErrSignatureMismatch))
 	// Output:
 	// valid: true
