@@ -35,6 +35,19 @@ const WebhookSignatureHeader = "Event-Signature"
 // found in the body.
 const WebhookEventHeader = "Event"
 
+// Webhook event types (WebhookEvent.Event) of checkout transactions
+// (https://docs.dintero.com/docs/checkout/checkout-webhooks). A subscription may carry others.
+const (
+	// WebhookEventCheckoutTransaction: a checkout transaction was created or changed (captured,
+	// refunded, voided).
+	WebhookEventCheckoutTransaction = "checkout_transaction"
+	// WebhookEventCheckoutAuthorization: a payment was authorized; what the session callback
+	// reports.
+	WebhookEventCheckoutAuthorization = "checkout_authorization"
+	// WebhookEventPing: sent when a subscription is created.
+	WebhookEventPing = "ping"
+)
+
 // WebhookVerifier checks and decodes the webhooks Dintero sends to a subscription's URL
 // (https://docs.dintero.com/docs/checkout/webhooks). Secret is required. A WebhookVerifier is a
 // plain value and safe for concurrent use. Printing it with fmt (any verb) or logging it with

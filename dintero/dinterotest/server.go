@@ -52,6 +52,8 @@ type Server struct {
 
 	mu     sync.Mutex
 	tokens map[[sha256.Size]byte]issuedToken // by the SHA-256 of the token
+
+	merchant merchantSide // what the server sends to the merchant's server (delivery.go)
 }
 
 // loadValidator loads the embedded document once; a Validator is read-only and shared.
