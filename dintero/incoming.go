@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/paysession/paysession-go/internal/untrusted"
@@ -103,12 +104,12 @@ func jsonProblem(err error) string {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &syntax) && strings.HasPrefix(syntax.Error(), "unexpected end"):
+		return "the JSON ends early"
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("invalid JSON at byte %d", syntax.Offset)
 	case errors.As(err, &typ):
 		return fmt.Sprintf("%s at byte %d is a JSON %s, not %s", cmp.Or(typ.Field, "the value"), typ.Offset, typ.Value, typ.Type)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "the JSON ends early"
 	default:
 		return untrusted.Line(err.Error(), 200)
 	}

@@ -199,7 +199,7 @@ func (s *Server) deliveryClient() *http.Client {
 // newDeliveryID returns a new event-delivery id, a random UUID (Dintero sends a GUID).
 func newDeliveryID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand panics rather than return an error)
+	_, _ = rand.Read(b[:])  // never fails (crypto/rand panics rather than return an error)
 	b[6] = b[6]&0x0f | 0x40 // version 4
 	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
