@@ -25,6 +25,13 @@
 // calls are not retried once the request may have reached Dintero, because the API has no
 // idempotency key and a retry could create a second session.
 //
+// Your server: Dintero calls it too. CallbackVerifier.Parse verifies the session callback (sent
+// at least once, retried) and returns it typed, with an IdempotencyKey to recognize a repeat;
+// ExpressHandler answers the express-checkout callbacks (shipping address, discount codes) and
+// refuses to send an order Dintero would have to correct; WebhookVerifier.Parse verifies and
+// decodes account webhooks. HTTPStatus turns their errors into the status to answer. The fake,
+// package dinterotest, plays Dintero's side of all three in tests.
+//
 // Optional query parameters and headers are per-call options: IncludeSession() for the create
 // calls, Include(...) for GetSession, UpdateWithoutLock() and ForceShippingAddressCallback() for
 // UpdateSession, FeatureToggles(...). The Dintero-System-* headers are set once for the

@@ -58,9 +58,24 @@
 // SignCallback signs any request as Dintero signs its callbacks, to test a callback handler
 // without a server.
 //
-// What the fake does not model: payments and transactions beyond a transaction id, business rules
-// the document cannot express (order.amount against the sum of the items, shipping options of
-// express checkout, amounts of partial payments), session expiry, scopes (403), rate limits,
-// configuration.publish, and the callback modifiers method=POST, delay_callback, report_event and
-// report_error.
+// Hooks that drive the merchant's server, over HTTP, as Dintero does:
+//
+//   - EnterShippingAddress, ApplyDiscountCode and ChooseShippingOption play the customer of an
+//     express checkout: the first two POST the session to its express callback URLs and apply the
+//     answer like Dintero, correction line included; ExpressExchanges records what was sent and
+//     received.
+//   - DeliverCallback delivers the session callback with Dintero's retries (GET, or POST for
+//     method=POST; event-delivery header); DropDeliveryAnswers loses the next answers as a
+//     timeout would, so that a test sees the repeats a handler must ignore.
+//   - Subscribe and DeliverWebhook send account webhooks signed with SignWebhook.
+//   - Deliveries records every callback and webhook delivery with its attempts.
+//
+// Retries follow at once, without waiting, so tests never sleep.
+//
+// What the fake does not model: payments and transactions beyond a transaction id and the
+// AUTHORIZED status, business rules the document cannot express (order.amount against the sum of
+// the items outside express answers, amounts of partial payments), session expiry, scopes (403),
+// rate limits, configuration.publish, the callback modifiers delay_callback, report_event and
+// report_error, the webhook subscription API (Subscribe stands in for it), the ping a new
+// subscription gets, and the deletion of subscriptions that keep failing.
 package dinterotest
