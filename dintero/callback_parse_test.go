@@ -94,7 +94,7 @@ func TestParsePOST(t *testing.T) {
 	assert.JSONEq(t, body, string(cb.Body), "the raw body keeps every field")
 	again, err := io.ReadAll(r.Body)
 	require.NoError(t, err)
-	assert.Equal(t, body, string(again), "the body stays readable")
+	assert.Equal(t, []byte(body), again, "the body stays readable, byte for byte")
 
 	// An empty POST body (an error report) has no transaction.
 	r = newCallback(http.MethodPost, target, "t=1714979289,v0-hmac-sha256="+sigPOST, nil)

@@ -51,10 +51,10 @@ func TestWebhookParse(t *testing.T) {
 		ID: "P12345678.4XMDrWD3zBTjbdDYu6pzyb", SessionID: "P12345678.4XMDqv9GhFdvYfVeGvbEJH", MerchantReference: "order-42",
 		Status: "CAPTURED", CreatedAt: Ptr(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), UpdatedAt: Ptr(time.Date(2026, 1, 2, 3, 5, 0, 0, time.UTC)),
 	}, *ev.Transaction)
-	assert.Equal(t, testWebhookBody, string(ev.Body))
+	assert.Equal(t, []byte(testWebhookBody), ev.Body, "the raw bytes")
 	again, err := io.ReadAll(r.Body)
 	require.NoError(t, err)
-	assert.Equal(t, testWebhookBody, string(again), "the body stays readable for the caller")
+	assert.Equal(t, []byte(testWebhookBody), again, "the body stays readable for the caller")
 
 	// Upper-case hex is the same signature.
 	_, err = WebhookVerifier{Secret: webhookSecret}.Parse(newWebhook(http.MethodPost, testWebhookBody, strings.ToUpper(webhookSig)))
