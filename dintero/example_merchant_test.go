@@ -6,8 +6,8 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
+	"testing"
 
 	"github.com/paysession/paysession-go/dintero"
 	"github.com/paysession/paysession-go/dintero/dinterotest"
@@ -58,7 +58,7 @@ func (s *Shop) shippingOptions(ctx context.Context, session *dintero.Session) (*
 		return &dintero.ExpressAnswer{}, nil // no options: cannot ship there
 	}
 	home := int64(4900)
-	if addr.PostalCode != nil && strings.HasPrefix(*addr.PostalCode, "9") {
+	if addr.PostalCode != nil && *addr.PostalCode >= "8000" {
 		home = 9900 // Northern Norway
 	}
 	homeVAT, err := dintero.IncludedVAT(home, 25)
@@ -187,4 +187,66 @@ func Example_merchantServer() {
 	// callback attempts: 2 delivered: true <nil>
 	// shop: order order-1001 paid (callback)
 	// shop: order order-1001: transaction AUTHORIZED (webhook)
+}
+
+// TestShop is the README's test of the shop: the same story as Example_merchantServer, as a
+// test of the shop's own module would tell it.
+func TestShop(t *testing.T) {
+	dsrv := dinterotest.NewServer(dinterotest.WithCallbackSecret("callback-secret"))
+	defer dsrv.Close()
+	shop := &Shop{
+		Callbacks: dintero.CallbackVerifier{AccountID: dsrv.AccountID(), Secret: "callback-secret"},
+		Webhooks:  dintero.WebhookVerifier{Secret: "webhook-secret"},
+	}
+	shopSrv := httptest.NewServer(shop.Handler())
+	defer shopSrv.Close()
+	c, err := dintero.New(dintero.WithAPIKey(dinterotest.DefaultAPIKey), dintero.WithBaseURL(dsrv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	created, err := c.CreateSession(ctx, dintero.SessionCreateRequest{
+		URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return", CallbackURL: dintero.Ptr(shopSrv.URL + "/dintero/callback")},
+		Order: dintero.Order{Amount: 29900, Currency: "NOK", MerchantReference: "order-1001"},
+		Express: &dintero.SessionExpress{
+			ShippingAddressCallbackURL: dintero.Ptr(shopSrv.URL + "/dintero/shipping"),
+			ShippingOptions:            []dintero.ShippingOption{},
+		},
+		Configuration: dintero.SessionConfiguration{ActivePaymentTypes: &dintero.ActivePaymentTypes{Enabled: dintero.Ptr(true)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *created.ID
+
+	// The customer enters an address and picks an option; the shop answered the options.
+	if _, err := dsrv.EnterShippingAddress(id, dintero.OrderAddress{Country: dintero.Ptr("NO"), PostalCode: dintero.Ptr("0150")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := dsrv.ChooseShippingOption(id, "home"); err != nil {
+		t.Fatal(err)
+	}
+	// The customer pays; Dintero's callback arrives twice (the first answer is lost) and the
+	// webhook once.
+	if _, err := dsrv.CompletePayment(id); err != nil {
+		t.Fatal(err)
+	}
+	dsrv.DropDeliveryAnswers(1)
+	if _, err := dsrv.DeliverCallback(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dsrv.Subscribe(shopSrv.URL+"/dintero/webhook", "webhook-secret"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dsrv.DeliverWebhook(ctx, id, dintero.WebhookEventCheckoutTransaction); err != nil {
+		t.Fatal(err)
+	}
+
+	want := []string{"order order-1001 paid (callback)", "order order-1001: transaction AUTHORIZED (webhook)"}
+	if fmt.Sprint(shop.Log) != fmt.Sprint(want) {
+		t.Errorf("the shop did %q, want %q", shop.Log, want)
+	}
+	if s, _ := dsrv.Session(id); s.Order.Amount != 29900+4900 {
+		t.Errorf("order amount %d, want 34800", s.Order.Amount)
+	}
 }
