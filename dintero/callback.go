@@ -179,6 +179,11 @@ func (v CallbackVerifier) verify(r *http.Request) (time.Time, error) {
 	if r == nil {
 		return time.Time{}, errors.New("dintero: CallbackVerifier: nil request")
 	}
+	if path, query := callbacksig.Target(r); len(path)+len(query) > MaxCallbackURL {
+		// Dintero's callback query is a handful of short parameters; a longer one is not worth
+		// canonicalising and hashing (net/http accepts request lines of up to 1 MiB).
+		return time.Time{}, fmt.Errorf("%w: request URL of %d bytes, more than %d", ErrInvalidRequest, len(path)+len(query), MaxCallbackURL)
+	}
 	values := r.Header.Values(SignatureHeader)
 	switch len(values) {
 	case 0:

@@ -435,3 +435,17 @@ func FuzzParseSignatureHeader(f *testing.F) {
 		}
 	})
 }
+
+// TestCallbackOfAbsurdSizeIsRefusedCheaply: a request line of a megabyte is refused before its
+// query is parsed, canonicalised or hashed.
+func TestCallbackOfAbsurdSizeIsRefusedCheaply(t *testing.T) {
+	v := CallbackVerifier{AccountID: "T12345678", Secret: "callback-secret"}
+	uri := "/callback?transaction_id=" + strings.Repeat("a%26", 256<<10)
+	r := httptest.NewRequest(http.MethodGet, uri, nil)
+	r.Header.Set(SignatureHeader, "t=1700000000,v1="+strings.Repeat("0", 64))
+	err := v.Verify(r)
+	require.ErrorIs(t, err, ErrInvalidRequest)
+	assert.Equal(t, http.StatusBadRequest, HTTPStatus(err))
+	allocs := testing.AllocsPerRun(10, func() { _ = v.Verify(r) })
+	assert.LessOrEqual(t, allocs, 4.0)
+}

@@ -24,6 +24,11 @@ import (
 // decoded, so a hostile sender cannot make the server hold more than this.
 const MaxIncomingBody = 4 << 20
 
+// MaxCallbackURL is the longest path and query a session callback may have: Dintero's callback
+// adds a few short parameters to the callback URL you gave; a longer request is refused before
+// anything is parsed or hashed.
+const MaxCallbackURL = 8 << 10
+
 // ErrMisconfigured is wrapped by the errors that say the merchant's own configuration cannot
 // work: a CallbackVerifier whose AccountID is not "T" or "P" and eight digits or whose Secret is
 // empty, a WebhookVerifier without a Secret, an ExpressHandler without an Answer function. Such
