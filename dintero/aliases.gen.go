@@ -1249,8 +1249,8 @@ type TokenAuthMethod = dinteroapi.TokenAuthMethod
 
 // Values of TokenAuthMethod.
 const (
-	TokenAuthMethodN3DS    TokenAuthMethod = dinteroapi.TokenAuthMethodN3DS
-	TokenAuthMethodPASSKEY TokenAuthMethod = dinteroapi.TokenAuthMethodPASSKEY
+	TokenAuthMethodPasskey TokenAuthMethod = dinteroapi.TokenAuthMethodPasskey
+	TokenAuthMethodThreeDS TokenAuthMethod = dinteroapi.TokenAuthMethodThreeDS
 )
 
 // TokenProvider is the Dintero Checkout API's TokenProvider: Which card token to create, and with
@@ -1296,8 +1296,8 @@ type TwoInvoiceConfigurationDurationDays = dinteroapi.TwoInvoiceConfigurationDur
 
 // Values of TwoInvoiceConfigurationDurationDays.
 const (
-	TwoInvoiceConfigurationDurationDaysN14 TwoInvoiceConfigurationDurationDays = dinteroapi.TwoInvoiceConfigurationDurationDaysN14
-	TwoInvoiceConfigurationDurationDaysN30 TwoInvoiceConfigurationDurationDays = dinteroapi.TwoInvoiceConfigurationDurationDaysN30
+	TwoInvoiceConfigurationDurationDaysFourteenDays TwoInvoiceConfigurationDurationDays = dinteroapi.TwoInvoiceConfigurationDurationDaysFourteenDays
+	TwoInvoiceConfigurationDurationDaysThirtyDays   TwoInvoiceConfigurationDurationDays = dinteroapi.TwoInvoiceConfigurationDurationDaysThirtyDays
 )
 
 // TwoInvoiceConfigurationType is the Dintero Checkout API's TwoInvoiceConfigurationType: Always

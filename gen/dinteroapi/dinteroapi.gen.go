@@ -1369,16 +1369,16 @@ func (e SwishProductConfigurationType) Valid() bool {
 
 // Defines values for TokenAuthMethod.
 const (
-	TokenAuthMethodN3DS    TokenAuthMethod = "3DS"
-	TokenAuthMethodPASSKEY TokenAuthMethod = "PASSKEY"
+	TokenAuthMethodPasskey TokenAuthMethod = "PASSKEY"
+	TokenAuthMethodThreeDS TokenAuthMethod = "3DS"
 )
 
 // Valid indicates whether the value is a known member of the TokenAuthMethod enum.
 func (e TokenAuthMethod) Valid() bool {
 	switch e {
-	case TokenAuthMethodN3DS:
+	case TokenAuthMethodPasskey:
 		return true
-	case TokenAuthMethodPASSKEY:
+	case TokenAuthMethodThreeDS:
 		return true
 	default:
 		return false
@@ -1438,16 +1438,16 @@ func (e TwoConfigurationType) Valid() bool {
 
 // Defines values for TwoInvoiceConfigurationDurationDays.
 const (
-	TwoInvoiceConfigurationDurationDaysN14 TwoInvoiceConfigurationDurationDays = 14
-	TwoInvoiceConfigurationDurationDaysN30 TwoInvoiceConfigurationDurationDays = 30
+	TwoInvoiceConfigurationDurationDaysFourteenDays TwoInvoiceConfigurationDurationDays = 14
+	TwoInvoiceConfigurationDurationDaysThirtyDays   TwoInvoiceConfigurationDurationDays = 30
 )
 
 // Valid indicates whether the value is a known member of the TwoInvoiceConfigurationDurationDays enum.
 func (e TwoInvoiceConfigurationDurationDays) Valid() bool {
 	switch e {
-	case TwoInvoiceConfigurationDurationDaysN14:
+	case TwoInvoiceConfigurationDurationDaysFourteenDays:
 		return true
-	case TwoInvoiceConfigurationDurationDaysN30:
+	case TwoInvoiceConfigurationDurationDaysThirtyDays:
 		return true
 	default:
 		return false
