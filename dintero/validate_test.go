@@ -1,9 +1,12 @@
 package dintero_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -178,9 +181,55 @@ func TestCreateSessionRefusesEachRuleBreach(t *testing.T) {
 	}
 	assert.Zero(t, srv.Calls(dinterotest.OpCreateSession), "nothing was sent")
 
-	// The valid cart itself passes, and is created.
-	_, err := c.CreateSession(context.Background(), validCart())
+	// The fake refuses the same requests sent past the client, with Dintero's 400 naming the same
+	// place (as a JSON pointer), and creates nothing.
+	// Why the fake does not refuse a request the client refuses.
+	clientOnly := map[string]string{
+		"quantity not a number": "JSON cannot carry NaN: encoding/json refuses to encode it",
+		"required field empty":  "the document's required asks for the key only; the client also refuses an empty string",
+	}
+	for _, tc := range cases {
+		if clientOnly[tc.name] != "" {
+			continue
+		}
+		t.Run("fake/"+tc.name, func(t *testing.T) {
+			req := validCart()
+			tc.change(&req)
+			status, msg := postRaw(t, srv, req)
+			assert.Equal(t, http.StatusBadRequest, status)
+			pointer := "/" + strings.NewReplacer(".", "/", "[", "/", "]", "").Replace(tc.path)
+			assert.Contains(t, msg, pointer)
+		})
+	}
+	list, err := c.ListSessions(context.Background())
 	require.NoError(t, err)
+	assert.Empty(t, list, "the fake created nothing")
+
+	// The valid cart itself passes, and is created.
+	_, err = c.CreateSession(context.Background(), validCart())
+	require.NoError(t, err)
+}
+
+// postRaw sends req to the fake's POST /sessions as JSON, past the client's checks, and returns
+// the status and the error message of the answer.
+func postRaw(t *testing.T, srv *dinterotest.Server, req dintero.SessionCreateRequest) (int, string) {
+	t.Helper()
+	body, err := json.Marshal(req)
+	require.NoError(t, err)
+	r, err := http.NewRequest(http.MethodPost, srv.URL+"/sessions", bytes.NewReader(body))
+	require.NoError(t, err)
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("x-api-key", dinterotest.DefaultAPIKey)
+	resp, err := srv.HTTPServer().Client().Do(r)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var answer struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&answer)
+	return resp.StatusCode, answer.Error.Message
 }
 
 // An app-switch return URL is what the in_app channel is for.
