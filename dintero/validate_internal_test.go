@@ -1,6 +1,7 @@
 package dintero
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -122,4 +123,39 @@ func TestPlansReadEveryRuledField(t *testing.T) {
 	if fields < 200 {
 		t.Errorf("only %d planned fields: the walk lost its rules", fields)
 	}
+}
+
+// FuzzCheckRequest: whatever a request holds, the check never panics, and its two passes agree:
+// the fast pass finds a problem exactly when the collecting pass names at least one.
+func FuzzCheckRequest(f *testing.F) {
+	for _, seed := range []string{
+		`{"url":{"return_url":"https://shop.example/r"},"order":{"amount":100,"currency":"NOK","merchant_reference":"a"},"configuration":{}}`,
+		`{"url":{"return_url":"not a url"},"order":{"amount":-100,"currency":"KRONER","merchant_reference":"","items":[{"line_id":"","quantity":0,"vat":125}]},"configuration":{"channel":"in_app"},"expires_at":"2001-01-01T00:00:00Z","metadata":{"a":true,"b":1,"c":"x"}}`,
+		`{"order":{"shipping_option":{"shipments":[{"shipment_items":[{"line_id":"1","quantity":-1}]}]}},"checkboxes":[{},{},{}],"express":{"customer_types":["b2x"]}}`,
+	} {
+		f.Add([]byte(seed), false)
+		f.Add([]byte(seed), true)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, strict bool) {
+		var req SessionCreateRequest
+		if json.Unmarshal(data, &req) != nil {
+			return
+		}
+		var toggles []FeatureToggle
+		if strict {
+			toggles = []FeatureToggle{FeatureToggleStrictSessionAmounts}
+		}
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		fast := checker{now: now}
+		full := checker{now: now, collect: true}
+		fastOK, fullOK := fast.request(&req, toggles), full.request(&req, toggles)
+		if fastOK != fullOK || fullOK != (len(full.problems) == 0) {
+			t.Fatalf("fast pass %v, collecting pass %v with %d problems: %+v", fastOK, fullOK, len(full.problems), full.problems)
+		}
+		for _, p := range full.problems {
+			if p.Rule == "" || p.Message == "" {
+				t.Fatalf("problem without a rule or message: %+v", p)
+			}
+		}
+	})
 }
