@@ -418,7 +418,7 @@ func (p *dtsParser) object() (*tsType, error) {
 
 func isTSName(s string) bool {
 	for i, r := range s {
-		if !(r == '_' || r == '$' || unicode.IsLetter(r) || (i > 0 && unicode.IsDigit(r))) {
+		if r != '_' && r != '$' && !unicode.IsLetter(r) && (i == 0 || !unicode.IsDigit(r)) {
 			return false
 		}
 	}
@@ -703,7 +703,7 @@ func (c *dtsConverter) ref(t *tsType) (*openapi3.SchemaRef, error) {
 	case t.name == "Record" && len(t.parts) == 2:
 		v := t.parts[1]
 		s := &openapi3.Schema{Type: &openapi3.Types{"object"}}
-		if !(v.kind == tsPrim && v.name == "never") {
+		if v.kind != tsPrim || v.name != "never" {
 			ap, err := c.schema(v, "")
 			if err != nil {
 				return nil, err

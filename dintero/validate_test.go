@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"math"
 	"net/http"
 	"strings"
@@ -345,6 +344,6 @@ func TestProblemsDoNotRepeatStrings(t *testing.T) {
 	_, err := c.CreateSession(context.Background(), req)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret")
-	assert.True(t, errors.Is(err, dintero.ErrInvalidInput))
-	assert.False(t, strings.Contains(err.Error(), "@@"))
+	assert.ErrorIs(t, err, dintero.ErrInvalidInput)
+	assert.NotContains(t, err.Error(), "@@")
 }
