@@ -43,7 +43,7 @@ func (c *Client) CreateSession(ctx context.Context, req SessionCreateRequest, op
 		return nil, err
 	}
 	params := &dinteroapi.CreateSessionParams{IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles}
-	return c.create(ctx, op, req, o, func(body []byte) (*http.Request, error) {
+	return c.create(ctx, op, &req, o, func(body []byte) (*http.Request, error) {
 		return dinteroapi.NewCreateSessionRequestWithBody(c.baseURL, params, "application/json", bytes.NewReader(body))
 	})
 }
@@ -57,7 +57,7 @@ func (c *Client) CreateSessionFromProfile(ctx context.Context, req SessionProfil
 		return nil, err
 	}
 	params := &dinteroapi.CreateSessionFromProfileParams{IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles}
-	return c.create(ctx, op, req, o, func(body []byte) (*http.Request, error) {
+	return c.create(ctx, op, &req, o, func(body []byte) (*http.Request, error) {
 		return dinteroapi.NewCreateSessionFromProfileRequestWithBody(c.baseURL, params, "application/json", bytes.NewReader(body))
 	})
 }
@@ -71,7 +71,7 @@ func (c *Client) CreatePaymentTokenSession(ctx context.Context, req PaymentToken
 		return nil, err
 	}
 	params := &dinteroapi.CreatePaymentTokenSessionParams{IncludeSession: o.includeSession}
-	return c.create(ctx, op, req, o, func(body []byte) (*http.Request, error) {
+	return c.create(ctx, op, &req, o, func(body []byte) (*http.Request, error) {
 		return dinteroapi.NewCreatePaymentTokenSessionRequestWithBody(c.baseURL, params, "application/json", bytes.NewReader(body))
 	})
 }
@@ -79,7 +79,7 @@ func (c *Client) CreatePaymentTokenSession(ctx context.Context, req PaymentToken
 // create is the body of the three create calls: check, encode once, send without retrying once
 // the request may have been received, and check that the answer names the session and its URL.
 func (c *Client) create(ctx context.Context, op string, req any, o callOptions, build func(body []byte) (*http.Request, error)) (*SessionCreated, error) {
-	if err := checkRequired(op, req); err != nil {
+	if err := checkRequest(op, req, o.featureToggles); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(req)
@@ -159,7 +159,7 @@ func (c *Client) UpdateSession(ctx context.Context, sessionID string, req Sessio
 	if err := checkSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	if err := checkRequired(op, req); err != nil {
+	if err := checkRequest(op, &req, o.featureToggles); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(req)

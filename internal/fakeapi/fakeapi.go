@@ -35,13 +35,29 @@ const MaxRequestBody = 1 << 20
 
 // Validator checks requests against one OpenAPI document of package api.
 type Validator struct {
-	router routers.Router
+	router  routers.Router
+	formats map[string]openapi3.StringFormatValidator // WithStringFormats
+}
+
+// ValidatorOption configures NewValidator.
+type ValidatorOption func(*Validator)
+
+// WithStringFormats makes the Validator check the string formats of request bodies that the
+// document names (`format: iso4217-code`, …) with these functions, by format name. kin-openapi
+// checks only date, date-time and byte itself and lets any other format pass. The checks apply
+// to this Validator only (kin-openapi's own registry is global).
+func WithStringFormats(checks map[string]func(string) error) ValidatorOption {
+	return func(v *Validator) {
+		for name, check := range checks {
+			v.formats[name] = openapi3.NewCallbackValidator(check)
+		}
+	}
 }
 
 // NewValidator loads api/<file> (embedded in package api) and routes requests whose paths
 // start with basePath ("/v1" for Dintero, "" for CyberSource), whatever host they name.
 // It fails only if the embedded document is broken, which api's own tests rule out.
-func NewValidator(file, basePath string) (*Validator, error) {
+func NewValidator(file, basePath string, opts ...ValidatorOption) (*Validator, error) {
 	registerDecoders.Do(func() {
 		// kin-openapi has no decoder for application/jwt, the content type of CyberSource's
 		// capture context (the 201 of POST /flex/v2/sessions): it is a plain string, checked
@@ -74,7 +90,11 @@ func NewValidator(file, basePath string) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fakeapi: routing %s: %w", file, err)
 	}
-	return &Validator{router: router}, nil
+	v := &Validator{router: router, formats: map[string]openapi3.StringFormatValidator{}}
+	for _, opt := range opts {
+		opt(v)
+	}
+	return v, nil
 }
 
 // Route is a request matched to an operation of the document.
@@ -121,9 +141,10 @@ func (v *Validator) Validate(r *http.Request) (*Route, error) {
 		PathParams: params,
 		Route:      route,
 		Options: &openapi3filter.Options{
-			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-			SkipSettingDefaults: true, // never rewrite what the client sent
-			MultiError:          true,
+			AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+			SkipSettingDefaults:     true, // never rewrite what the client sent
+			MultiError:              true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidators(v.formats)},
 		},
 	}
 	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
