@@ -98,11 +98,11 @@ func TestVerify(t *testing.T) {
 			"&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb"
 		zeroSig = "0000000000000000000000000000000000000000000000000000000000000000"
 	)
-	replace := func(old, new string) string {
+	replace := func(old, replacement string) string {
 		if !strings.Contains(testCallbackURL, old) {
 			panic("test bug: " + old)
 		}
-		return strings.Replace(testCallbackURL, old, new, 1)
+		return strings.Replace(testCallbackURL, old, replacement, 1)
 	}
 	tests := []struct {
 		name    string
@@ -353,7 +353,7 @@ func TestVerifyOverHTTP(t *testing.T) {
 		resp, err := srv.Client().Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		io.Copy(io.Discard, resp.Body)
+		_, _ = io.Copy(io.Discard, resp.Body)
 		return resp.StatusCode
 	}
 

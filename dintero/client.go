@@ -21,7 +21,7 @@ import (
 
 // tokenAudience is the audience Dintero expects in a client-credentials grant, whatever host the
 // token is fetched from (https://docs.dintero.com/docs/checkout/authentication).
-const tokenAudience = "https://api.dintero.com/v1/accounts/"
+const tokenAudience = "https://api.dintero.com/v1/accounts/" //nolint:gosec // a URL prefix, not a credential
 
 // Client calls the Dintero Checkout sessions API. Create it with New; it is safe for concurrent
 // use by many goroutines, and should be reused: it caches the access token and the connections.

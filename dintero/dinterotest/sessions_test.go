@@ -3,7 +3,6 @@ package dinterotest_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -31,7 +30,7 @@ func eventNames(s *dintero.Session) []string {
 func requireAPIError(t testing.TB, err error, status int, code string) *dintero.APIError {
 	t.Helper()
 	var apiErr *dintero.APIError
-	require.True(t, errors.As(err, &apiErr), "want an *APIError, got %v", err)
+	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, status, apiErr.StatusCode, "error %v", err)
 	if code != "" {
 		require.Equal(t, code, apiErr.Code, "error %v", err)
