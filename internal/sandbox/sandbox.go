@@ -88,6 +88,11 @@ type Sandbox struct {
 	mu          sync.RWMutex
 	dintero     *dinterotest.Server
 	cyberSource *cyberflextest.Server
+
+	// unused are the connections that have not sent a request yet, such as the ones browsers
+	// open ahead of time; Shutdown closes them, where http.Server would wait five seconds.
+	connMu sync.Mutex
+	unused map[net.Conn]bool
 }
 
 // Start listens on both addresses and serves the sandbox until Shutdown.
@@ -95,7 +100,7 @@ func Start(cfg Config) (*Sandbox, error) {
 	if cfg.CyberSource.Host == "" {
 		cfg.CyberSource.Host = cyberflextest.DefaultHost
 	}
-	s := &Sandbox{cfg: cfg, deliveries: newDeliveryLog(maxDeliveries)}
+	s := &Sandbox{cfg: cfg, deliveries: newDeliveryLog(maxDeliveries), unused: map[net.Conn]bool{}}
 	s.callbacks = newCallbackClient(s.deliveries, cfg.Log)
 	s.background, s.stop = context.WithCancel(context.Background())
 
@@ -130,13 +135,33 @@ func (s *Sandbox) serve(l net.Listener, h http.Handler) {
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         s.trackUnused,
 	}
+	srv.RegisterOnShutdown(s.closeUnused) // called once the listeners are closed
 	s.servers = append(s.servers, srv)
 	s.served.Add(1)
 	go func() {
 		defer s.served.Done()
 		_ = srv.Serve(l) // ends with http.ErrServerClosed at Shutdown
 	}()
+}
+
+func (s *Sandbox) trackUnused(c net.Conn, state http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if state == http.StateNew {
+		s.unused[c] = true
+	} else {
+		delete(s.unused, c)
+	}
+}
+
+func (s *Sandbox) closeUnused() {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	for c := range s.unused {
+		_ = c.Close()
+	}
 }
 
 // publicURL checks a configured base URL, or derives one from the listener's address.

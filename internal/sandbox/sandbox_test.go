@@ -486,3 +486,27 @@ func TestShutdownClosesListeners(t *testing.T) {
 	var opErr *net.OpError
 	assert.True(t, errors.As(err, &opErr) || strings.Contains(err.Error(), "refused"), "%v", err)
 }
+
+// A connection that sent no request, as browsers open ahead of time, does not hold up Shutdown
+// (http.Server alone waits five seconds for such a connection).
+func TestShutdownClosesUnusedConnections(t *testing.T) {
+	cfg := testConfig
+	cfg.Log = testLog{t}
+	sb, err := sandbox.Start(cfg)
+	require.NoError(t, err)
+	addr := strings.TrimPrefix(strings.TrimSuffix(sb.DinteroURL(), "/v1"), "http://")
+	idle, err := net.Dial("tcp", addr)
+	require.NoError(t, err)
+	defer idle.Close()
+	// The server accepts in order: once a later connection is answered, the idle one is known.
+	later := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := later.Get(sb.AdminURL() + "health")
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	require.NoError(t, sb.Shutdown(ctx))
+	_, err = idle.Read(make([]byte, 1))
+	assert.Error(t, err, "the server closed the unused connection")
+}
