@@ -104,11 +104,12 @@ func Start(cfg Config) (*Sandbox, error) {
 	s.callbacks = newCallbackClient(s.deliveries, cfg.Log)
 	s.background, s.stop = context.WithCancel(context.Background())
 
-	dl, err := net.Listen("tcp", cfg.DinteroAddr)
+	var lc net.ListenConfig
+	dl, err := lc.Listen(context.Background(), "tcp", cfg.DinteroAddr)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: Dintero address: %w", err)
 	}
-	cl, err := net.Listen("tcp", cfg.CyberSourceAddr)
+	cl, err := lc.Listen(context.Background(), "tcp", cfg.CyberSourceAddr)
 	if err != nil {
 		dl.Close()
 		return nil, fmt.Errorf("sandbox: CyberSource address: %w", err)
