@@ -293,7 +293,9 @@ func (s *Sandbox) checkoutPage(w http.ResponseWriter, r *http.Request) {
 		Currency:     currency,
 		Status:       dintero.StatusOf(&sess, time.Now()),
 		CallbackURL:  deref(sess.URL.CallbackURL),
-		ReportErrors: strings.Contains(deref(sess.URL.CallbackURL), "report_error=true"),
+	}
+	if u, err := url.Parse(p.CallbackURL); err == nil {
+		p.ReportErrors = u.Query().Get("report_error") == "true"
 	}
 	if m := sess.Configuration.Merchant; m != nil {
 		p.MerchantName = deref(m.Name)

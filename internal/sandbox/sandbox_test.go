@@ -34,6 +34,7 @@ func TestCheckoutPay(t *testing.T) {
 	for _, want := range []string{"order-1", "T-shirt", "Socks", "299.00", "98.00", "397.00 NOK", `id="pay"`, `id="hold"`, `id="decline"`, `id="cancel"`} {
 		assert.Contains(t, page.body, want)
 	}
+	assert.Contains(t, page.body, `<code id="callback-url">`+m.URL+`/callback</code> (for a transaction only`)
 
 	paid := send(t, http.MethodPost, checkoutURL+"/pay", "")
 	require.Equal(t, http.StatusSeeOther, paid.status, paid.body)
@@ -88,6 +89,7 @@ func TestCheckoutDeclineAndCancel(t *testing.T) {
 	for _, tc := range []struct{ action, code string }{{"decline", "authorization"}, {"cancel", "cancelled"}} {
 		t.Run(tc.action, func(t *testing.T) {
 			id, checkoutURL := createSession(t, c, order(m, "order-"+tc.action, "?report_error=true"))
+			assert.NotContains(t, send(t, http.MethodGet, checkoutURL, "").body, "for a transaction only")
 			a := send(t, http.MethodPost, checkoutURL+"/"+tc.action, "")
 			require.Equal(t, http.StatusSeeOther, a.status, a.body)
 			assert.Equal(t, m.URL+"/return?"+url.Values{
