@@ -286,13 +286,13 @@ func (s *Sandbox) checkoutPage(w http.ResponseWriter, r *http.Request) {
 	}
 	currency := sess.Order.Currency
 	p := page{
-		Title:        "Checkout " + sess.Order.MerchantReference,
-		ID:           id,
-		Reference:    sess.Order.MerchantReference,
-		Amount:       amount(sess.Order.Amount, currency),
-		Currency:     currency,
-		Status:       dintero.StatusOf(&sess, time.Now()),
-		CallbackURL:  deref(sess.URL.CallbackURL),
+		Title:       "Checkout " + sess.Order.MerchantReference,
+		ID:          id,
+		Reference:   sess.Order.MerchantReference,
+		Amount:      amount(sess.Order.Amount, currency),
+		Currency:    currency,
+		Status:      dintero.StatusOf(&sess, time.Now()),
+		CallbackURL: deref(sess.URL.CallbackURL),
 	}
 	if u, err := url.Parse(p.CallbackURL); err == nil {
 		p.ReportErrors = u.Query().Get("report_error") == "true"
