@@ -40,6 +40,7 @@ const (
 //	POST   /_sandbox/faults                      {"api", "operation", "status", "body", "header", "delay", "drop", "times"}
 //	DELETE /_sandbox/faults                      drop every queued fault
 //	POST   /_sandbox/dintero/sessions/{id}/{action}  pay, hold, decline, cancel, authorize, fail, callback
+//	POST   /_sandbox/dintero/drop-answers        {"n": N}: ignore the merchant's next N answers, so callbacks are repeated
 func (s *Sandbox) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+AdminPrefix+"{$}", s.adminIndex)
@@ -52,6 +53,7 @@ func (s *Sandbox) adminHandler() http.Handler {
 	mux.HandleFunc("POST "+AdminPrefix+"faults", s.adminInject)
 	mux.HandleFunc("DELETE "+AdminPrefix+"faults", s.adminResetFaults)
 	mux.HandleFunc("POST "+AdminPrefix+"dintero/sessions/{id}/{action}", s.adminAct)
+	mux.HandleFunc("POST "+AdminPrefix+"dintero/drop-answers", s.adminDropAnswers)
 	mux.HandleFunc(AdminPrefix, func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s %s; GET %s lists them", r.Method, r.URL.Path, AdminPrefix))
 	})
@@ -68,6 +70,7 @@ func (s *Sandbox) adminIndex(w http.ResponseWriter, r *http.Request) {
 			"POST " + AdminPrefix + "faults",
 			"DELETE " + AdminPrefix + "faults",
 			"POST " + AdminPrefix + "dintero/sessions/{id}/{pay|hold|decline|cancel|authorize|fail|callback}",
+			"POST " + AdminPrefix + "dintero/drop-answers",
 		},
 		"dintero_operations":     dinterotest.Operations(),
 		"cybersource_operations": cyberflextest.Operations(),
@@ -287,11 +290,30 @@ func (s *Sandbox) adminAct(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logOutcome(out)
-	if out.callback != nil {
-		d := s.deliver(r.Context(), out.callback, "callback", id)
+	if out.sendCallback != nil {
+		d := s.deliver(r.Context(), out.sendCallback, "callback", id)
 		out.Callback = &d
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// adminDropAnswers makes the Dintero fake ignore the merchant's answers to the next n callback
+// and webhook attempts, as Dintero ignores an answer after its timeout, so the merchant gets the
+// same delivery (Event-Delivery) again (dinterotest.Server.DropDeliveryAnswers).
+func (s *Sandbox) adminDropAnswers(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		N int `json:"n"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.N < 0 || req.N > maxFaultTimes {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("n %d is not from 0 to %d", req.N, maxFaultTimes))
+		return
+	}
+	s.Dintero().DropDeliveryAnswers(req.N)
+	writeJSON(w, http.StatusOK, req)
 }
 
 // decodeJSON reads one JSON object of known fields, at most maxAdminBody bytes.

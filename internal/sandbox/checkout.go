@@ -2,10 +2,12 @@ package sandbox
 
 import (
 	"context"
+	"crypto/rand"
 	_ "embed"
 	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -59,7 +61,8 @@ type Outcome struct {
 	// waited for it (the admin API does; the checkout page delivers in the background).
 	Callback *Delivery `json:"callback,omitempty"`
 
-	callback *http.Request // to deliver, nil when there is none
+	// sendCallback delivers the callback with ctx; nil when there is none.
+	sendCallback func(ctx context.Context) error
 }
 
 // actionError is an action refused, with the HTTP status to answer.
@@ -127,7 +130,7 @@ func (s *Sandbox) act(id, action string) (Outcome, error) {
 			return Outcome{}, refuse(http.StatusUnprocessableEntity, "%v", err)
 		}
 	}
-	out.callback, err = s.callbackFor(d, sess, out.Error)
+	out.sendCallback, err = s.callbackFor(d, sess, out.Error)
 	if err != nil {
 		return Outcome{}, refuse(http.StatusUnprocessableEntity, "%v", err)
 	}
@@ -136,18 +139,22 @@ func (s *Sandbox) act(id, action string) (Outcome, error) {
 	return out, nil
 }
 
-// callbackFor builds the signed callback Dintero sends after an action, or nil when it sends
-// none: for a transaction, the fake's own (CallbackRequest); for an error, the same request
-// without transaction_id and with error, sent only when callback_url asks for it with
-// report_error=true (url.callback_url in https://docs.dintero.com/checkout-api).
-func (s *Sandbox) callbackFor(d *dinterotest.Server, sess dintero.Session, errorCode string) (*http.Request, error) {
+// callbackFor returns how to deliver the signed callback Dintero sends after an action, or nil
+// when it sends none. For a transaction it is the fake's DeliverCallback, with Dintero's retries.
+// For an error it is the same request without transaction_id and with error, sent once and only
+// when callback_url asks for it with report_error=true (url.callback_url in
+// https://docs.dintero.com/checkout-api), which the fake does not model.
+func (s *Sandbox) callbackFor(d *dinterotest.Server, sess dintero.Session, errorCode string) (func(context.Context) error, error) {
 	callbackURL := deref(sess.URL.CallbackURL)
 	if callbackURL == "" {
 		return nil, nil
 	}
 	id := deref(sess.ID)
 	if errorCode == "" {
-		return d.CallbackRequest(id)
+		return func(ctx context.Context) error {
+			_, err := d.DeliverCallback(ctx, id)
+			return err
+		}, nil
 	}
 	u, err := url.Parse(callbackURL)
 	if err != nil || !u.IsAbs() {
@@ -167,13 +174,32 @@ func (s *Sandbox) callbackFor(d *dinterotest.Server, sess dintero.Session, error
 	q.Set("time", now.UTC().Format(time.RFC3339))
 	q.Set("error", errorCode)
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("User-Agent", "Dintero (paysandbox)")
-	req.Header.Set(dintero.SignatureHeader, dinterotest.SignCallback(s.cfg.Dintero.CallbackSecret, d.AccountID(), req, now))
-	return req, nil
+	target := u.String()
+	deliveryID := randomID()
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("User-Agent", "Dintero (paysandbox)")
+		req.Header.Set(dintero.DeliveryHeader, deliveryID)
+		req.Header.Set(dintero.SignatureHeader, dinterotest.SignCallback(s.cfg.Dintero.CallbackSecret, d.AccountID(), req, now))
+		resp, err := s.callbacks.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return resp.Body.Close()
+	}, nil
+}
+
+// randomID returns a random UUID (version 4), the shape of Dintero's event-delivery ids.
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // returnURL is the session's return_url with the query Dintero appends: transaction_id when
@@ -218,8 +244,8 @@ func (s *Sandbox) checkoutAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logOutcome(out)
-	if out.callback != nil {
-		s.deliverLater(out.callback, "callback", id)
+	if out.sendCallback != nil {
+		s.deliverLater(out.sendCallback, "callback", id)
 	}
 	http.Redirect(w, r, out.RedirectURL, http.StatusSeeOther)
 }

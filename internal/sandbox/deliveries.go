@@ -40,6 +40,9 @@ type Delivery struct {
 	URL    string `json:"url"`
 	// Signed says whether the request carried a Dintero-Signature.
 	Signed bool `json:"signed"`
+	// EventDelivery is the request's Event-Delivery header: the same in every attempt of one
+	// delivery, so the merchant can ignore repeats.
+	EventDelivery string `json:"event_delivery,omitempty"`
 	// Status is the merchant's HTTP status, zero when there was no answer.
 	Status int `json:"status,omitempty"`
 	// Error is why there was no answer (connection refused, timeout, ...).
@@ -152,7 +155,9 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		Method: req.Method,
 		URL:    req.URL.String(),
 		Signed: req.Header.Get(dintero.SignatureHeader) != "",
-		Kind:   req.Header.Get("event"),
+
+		EventDelivery: req.Header.Get(dintero.DeliveryHeader),
+		Kind:          req.Header.Get("event"),
 	}
 	info, _ := req.Context().Value(deliveryKey{}).(deliveryInfo)
 	if info.kind != "" {
@@ -200,29 +205,23 @@ func (t *recordingTransport) record(d Delivery, recorded *Delivery) {
 	fmt.Fprintf(t.out, "paysandbox: %s %s %s -> %s (%d ms)\n", d.Kind, d.Method, d.URL, outcome, d.DurationMS)
 }
 
-// deliver sends req with the callback client and returns the delivery as logged. The merchant's
-// answer is read (up to 64 KiB) and dropped.
-func (s *Sandbox) deliver(ctx context.Context, req *http.Request, kind, sessionID string) Delivery {
-	recorded := Delivery{Kind: kind, SessionID: sessionID, Method: req.Method, URL: req.URL.String()}
+// deliver runs send, which sends with the callback client, and returns its last attempt as
+// logged.
+func (s *Sandbox) deliver(ctx context.Context, send func(context.Context) error, kind, sessionID string) Delivery {
+	recorded := Delivery{Kind: kind, SessionID: sessionID}
 	ctx = context.WithValue(ctx, deliveryKey{}, deliveryInfo{kind: kind, sessionID: sessionID, recorded: &recorded})
-	resp, err := s.callbacks.Do(req.WithContext(ctx))
-	if err != nil {
-		if recorded.ID == 0 { // refused before it was sent
-			recorded.Error = err.Error()
-		}
-		return recorded
+	if err := send(ctx); err != nil && recorded.ID == 0 { // refused before anything was sent
+		recorded.Error = err.Error()
 	}
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	resp.Body.Close()
 	return recorded
 }
 
-// deliverLater sends req in the background, as Dintero sends callbacks independently of the
+// deliverLater delivers in the background, as Dintero sends callbacks independently of the
 // customer's browser; Shutdown waits for it.
-func (s *Sandbox) deliverLater(req *http.Request, kind, sessionID string) {
+func (s *Sandbox) deliverLater(send func(context.Context) error, kind, sessionID string) {
 	s.inFlight.Add(1)
 	go func() {
 		defer s.inFlight.Done()
-		s.deliver(s.background, req, kind, sessionID)
+		s.deliver(s.background, send, kind, sessionID)
 	}()
 }

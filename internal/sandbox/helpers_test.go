@@ -77,6 +77,7 @@ type merchant struct {
 // callback is one callback the merchant received.
 type callback struct {
 	query    map[string]string
+	delivery string // the Event-Delivery header
 	verified error
 }
 
@@ -90,7 +91,7 @@ func newMerchant(t testing.TB) *merchant {
 		for k := range r.URL.Query() {
 			q[k] = r.URL.Query().Get(k)
 		}
-		m.callbacks <- callback{query: q, verified: v.Verify(r)}
+		m.callbacks <- callback{query: q, delivery: r.Header.Get(dintero.DeliveryHeader), verified: v.Verify(r)}
 		_, _ = io.WriteString(w, "thanks")
 	})
 	mux.HandleFunc("GET /return", func(w http.ResponseWriter, r *http.Request) {

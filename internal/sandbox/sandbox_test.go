@@ -189,6 +189,32 @@ func TestAdminActions(t *testing.T) {
 	}
 }
 
+// A callback whose answer is lost comes again with the same Event-Delivery, as Dintero retries.
+func TestCallbackRetriedWithTheSameDeliveryID(t *testing.T) {
+	sb := start(t, sandbox.Config{})
+	m := newMerchant(t)
+	id, _ := createSession(t, client(t, sb), order(m, "order-retried", ""))
+	a := send(t, http.MethodPost, sb.AdminURL()+"dintero/drop-answers", `{"n":1}`)
+	require.Equal(t, http.StatusOK, a.status, a.body)
+	out := decode[sandbox.Outcome](t, send(t, http.MethodPost, sb.AdminURL()+"dintero/sessions/"+id+"/pay", ""))
+	first, second := m.next(t), m.next(t)
+	require.NoError(t, first.verified)
+	require.NoError(t, second.verified)
+	assert.NotEmpty(t, first.delivery)
+	assert.Equal(t, first.delivery, second.delivery)
+	assert.Equal(t, first.query["transaction_id"], second.query["transaction_id"])
+	require.NotNil(t, out.Callback)
+	assert.Equal(t, 2, out.Callback.ID, "the outcome shows the last attempt")
+	assert.Equal(t, first.delivery, out.Callback.EventDelivery)
+	log := sb.State().Deliveries
+	require.Len(t, log, 2)
+	assert.Equal(t, log[0].EventDelivery, log[1].EventDelivery)
+
+	for _, body := range []string{`{"n":-1}`, `{"n":1001}`, `{"count":1}`} {
+		assert.Equal(t, http.StatusBadRequest, send(t, http.MethodPost, sb.AdminURL()+"dintero/drop-answers", body).status, body)
+	}
+}
+
 // A callback the merchant cannot take is logged with why.
 func TestDeliveryFailureIsLogged(t *testing.T) {
 	sb := start(t, sandbox.Config{})
@@ -206,6 +232,8 @@ func TestDeliveryFailureIsLogged(t *testing.T) {
 	assert.Zero(t, out.Callback.Status)
 	assert.Contains(t, out.Callback.Error, "refused")
 	assert.Equal(t, dintero.StatusAuthorized, out.Status, "the payment stands; only the delivery failed")
+	log := sb.State().Deliveries
+	assert.Len(t, log, 21, "the first attempt and Dintero's 20 retries")
 }
 
 func TestAdminState(t *testing.T) {
