@@ -293,6 +293,9 @@ type page struct {
 	ReturnURL    string // where the page's "back to the shop" link goes once the checkout is over
 	CallbackURL  string
 	ReportErrors bool
+	Express      *pageExpress
+	// Notice says what went wrong with the last form, e.g. the shop's express callback.
+	Notice string
 }
 
 type pageLine struct {
@@ -309,6 +312,16 @@ func (s *Sandbox) checkoutPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		s.errorPage(w, http.StatusNotFound, fmt.Sprintf("There is no session %q in this sandbox (a reset forgets them all).", id))
 		return
+	}
+	s.checkoutPageWith(w, sess, http.StatusOK, "")
+}
+
+// checkoutPageWith renders the checkout page of sess, with a notice when a form failed. It
+// shows the session as stored now.
+func (s *Sandbox) checkoutPageWith(w http.ResponseWriter, sess dintero.Session, status int, notice string) {
+	id := deref(sess.ID)
+	if now, ok := s.Dintero().Session(id); ok {
+		sess = now
 	}
 	currency := sess.Order.Currency
 	p := page{
@@ -338,10 +351,13 @@ func (s *Sandbox) checkoutPage(w http.ResponseWriter, r *http.Request) {
 		p.Shipping = &pageLine{Description: "Shipping: " + so.Title, Quantity: "1", VAT: vat(so.VAT), Amount: amount(so.Amount, currency)}
 	}
 	p.Payable = p.Status == dintero.StatusCreated || p.Status == dintero.StatusLocked
-	if !p.Payable {
+	if p.Payable {
+		p.Express = expressOf(sess)
+	} else {
 		p.ReturnURL, _ = returnURL(sess, id, deref(sess.TransactionID), "")
 	}
-	render(w, http.StatusOK, p)
+	p.Notice = notice
+	render(w, status, p)
 }
 
 func (s *Sandbox) errorPage(w http.ResponseWriter, status int, msg string) {

@@ -126,13 +126,15 @@ type recordingTransport struct {
 	next http.RoundTripper
 	log  *deliveryLog
 	out  io.Writer
+	// label names a request that carries no deliveryInfo, when it can.
+	label func(method, url string) (deliveryInfo, bool)
 }
 
 // newCallbackClient returns the client that delivers to the merchant: directly (no proxy: the
 // merchant is usually on this machine), without following redirects and with Dintero's timeout,
 // as Dintero delivers callbacks. The fake gets it too (dinterotest.WithCallbackClient), so what
 // it sends on its own is logged as well.
-func newCallbackClient(log *deliveryLog, out io.Writer) *http.Client {
+func newCallbackClient(log *deliveryLog, out io.Writer, label func(method, url string) (deliveryInfo, bool)) *http.Client {
 	return &http.Client{
 		Transport: &recordingTransport{
 			next: &http.Transport{
@@ -141,8 +143,9 @@ func newCallbackClient(log *deliveryLog, out io.Writer) *http.Client {
 				IdleConnTimeout:       30 * time.Second,
 				ResponseHeaderTimeout: callbackTimeout,
 			},
-			log: log,
-			out: out,
+			log:   log,
+			out:   out,
+			label: label,
 		},
 		Timeout:       callbackTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -159,7 +162,10 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		EventDelivery: req.Header.Get(dintero.DeliveryHeader),
 		Kind:          req.Header.Get("event"),
 	}
-	info, _ := req.Context().Value(deliveryKey{}).(deliveryInfo)
+	info, ok := req.Context().Value(deliveryKey{}).(deliveryInfo)
+	if !ok && t.label != nil {
+		info, _ = t.label(req.Method, req.URL.String())
+	}
 	if info.kind != "" {
 		d.Kind, d.SessionID = info.kind, info.sessionID
 	}

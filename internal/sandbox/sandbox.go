@@ -79,6 +79,7 @@ type Sandbox struct {
 
 	deliveries *deliveryLog
 	callbacks  *http.Client // delivers to the merchant and records every delivery
+	express    expressLabels
 
 	// background ends the callbacks still being delivered when the sandbox shuts down.
 	background context.Context
@@ -101,7 +102,7 @@ func Start(cfg Config) (*Sandbox, error) {
 		cfg.CyberSource.Host = cyberflextest.DefaultHost
 	}
 	s := &Sandbox{cfg: cfg, deliveries: newDeliveryLog(maxDeliveries), unused: map[net.Conn]bool{}}
-	s.callbacks = newCallbackClient(s.deliveries, cfg.Log)
+	s.callbacks = newCallbackClient(s.deliveries, cfg.Log, s.labelExpress)
 	s.background, s.stop = context.WithCancel(context.Background())
 
 	var lc net.ListenConfig
@@ -287,6 +288,7 @@ func (s *Sandbox) dinteroHandler() http.Handler {
 	protect := http.NewCrossOriginProtection()
 	mux.HandleFunc("GET /v1/view/{id}", s.checkoutPage)
 	mux.Handle("POST /v1/view/{id}/{action}", protect.Handler(http.HandlerFunc(s.checkoutAction)))
+	mux.Handle("POST /v1/view/{id}/express/{step}", protect.Handler(http.HandlerFunc(s.checkoutExpress)))
 	mux.Handle(AdminPrefix, protect.Handler(s.adminHandler()))
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.Dintero().Handler().ServeHTTP(w, r)
