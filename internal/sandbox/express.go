@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -131,7 +132,8 @@ func (s *Sandbox) checkoutExpress(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.logf("session %s: express %s done", id, step)
-	http.Redirect(w, r, "/v1/view/"+id, http.StatusSeeOther)
+	// Back to the page of a session that exists (the lookup above), on this server.
+	http.Redirect(w, r, "/v1/view/"+url.PathEscape(deref(sess.ID)), http.StatusSeeOther) //nolint:gosec // G710: a path on this server
 }
 
 // expressLabels names the express callbacks in the delivery log. The fake posts them without
