@@ -360,7 +360,8 @@ func (p *dtsParser) primary() (*tsType, error) {
 	return nil, p.errorf("expected a type")
 }
 
-// object := "{" (member ";")* "}", member := ["readonly"] key ["?"] ":" type | "[" name ":" type "]" ":" type
+// object := "{" (member ";")* "}", member := ["readonly"] key ["?"] ":" type | "[" name ":" type
+// "]" ":" type
 func (p *dtsParser) object() (*tsType, error) {
 	if err := p.expect("{"); err != nil {
 		return nil, err

@@ -403,7 +403,8 @@ type Callback struct {
 
 // IdempotencyKey returns a key that is equal for every delivery of the same callback and differs
 // between callbacks about different things: the signed transaction_id, session id, event,
-// event_id and error, as a query string ("event=CAPTURE&event_id=3&session_id=…&transaction_id=…").
+// event_id and error, as a query string
+// ("event=CAPTURE&event_id=3&session_id=…&transaction_id=…").
 // Dintero delivers a callback at least once and retries it after a timeout or a 5xx, so a handler
 // should store the key with the work it does and skip a callback whose key it has seen. (The
 // event-delivery header is no substitute: it is not signed, so a replayed callback could bring a

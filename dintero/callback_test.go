@@ -39,21 +39,29 @@ const (
 		"&merchant_reference=order+42" +
 		"&time=2024-05-06T07:08:09.123Z"
 
-	// printf '%s' $'1714979289\nT12345678\nGET\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb' | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
+	// printf '%s'
+	// $'1714979289\nT12345678\nGET\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb'
+	// | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
 	sigGET = "f1eb221905c22c9ade18bb4a4518983782ffd652f00bc589dbb4eeef4b2f8e24"
 
-	// The same callback with method=POST (the transaction is then sent in the body).
-	// printf '%s' $'1714979289\nT12345678\nPOST\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&method=POST&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb' | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
+	// The same callback with method=POST (the transaction is then sent in the body). printf '%s'
+	// $'1714979289\nT12345678\nPOST\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&method=POST&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb'
+	// | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
 	sigPOST = "5e6c79751c59f685f470af07c68bf072a60be9634d30ddf6dcdb88a7d3959602"
 
-	// printf '%s' $'9223372036854775807\nT12345678\nGET\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb' | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
+	// printf '%s'
+	// $'9223372036854775807\nT12345678\nGET\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb'
+	// | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
 	sigMaxT = "18e0aa3ed6aca829a3d659ac9c64f70abb597124b9e5c5f4b9567cfba7728df3"
 
-	// printf '%s' $'0\nT12345678\nGET\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb' | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
+	// printf '%s'
+	// $'0\nT12345678\nGET\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb'
+	// | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
 	sigZeroT = "6eadf9801650f375fee6f2756aa824b40a98ebf93491452b68bb7f67190ed74b"
 
-	// Repeated keys keep their order (stable sort by key only).
-	// printf '%s' $'1714979289\nT12345678\nGET\nmerchant.example.com\n/cb\nevent=CAPTURE&event=REFUND&transaction_id=T1' | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
+	// Repeated keys keep their order (stable sort by key only). printf '%s'
+	// $'1714979289\nT12345678\nGET\nmerchant.example.com\n/cb\nevent=CAPTURE&event=REFUND&transaction_id=T1'
+	// | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
 	sigRepeated = "930f9b6f206a055fa848f2975673e51fc17ca920207fbbbbe3e2f0e05f7b0518"
 
 	headerGET = "t=1714979289,v0-hmac-sha256=" + sigGET
@@ -81,8 +89,9 @@ func verifierAt(now time.Time) CallbackVerifier {
 }
 
 // TestVerifyDocsExample checks the worked example of
-// https://docs.dintero.com/checkout-api/secrets/admin_signature_post.
-// printf '%s' $'1582236537\nP00000000\nGET\nexample.com\n/callback\nA=992&B=123' | openssl dgst -sha256 -hmac '123'
+// https://docs.dintero.com/checkout-api/secrets/admin_signature_post. printf '%s'
+// $'1582236537\nP00000000\nGET\nexample.com\n/callback\nA=992&B=123' | openssl dgst -sha256 -hmac
+// '123'
 func TestVerifyDocsExample(t *testing.T) {
 	const header = "t=1582236537,v0-hmac-sha256=6bed2ab1b919d460ef7465a20dc6c97260dca73fab6647106ca525f0908df64a"
 	r := newCallback(http.MethodGet, "https://example.com/callback?B=123&A=992", header, nil)

@@ -14,7 +14,8 @@ import (
 	"github.com/paysession/paysession-go/dintero/dinterotest"
 )
 
-// A session as a future Dintero might send it: a field and an event name this SDK has never heard of.
+// A session as a future Dintero might send it: a field and an event name this SDK has never heard
+// of.
 const futureSession = `{"id":"T12345678.future","created_at":"2026-11-21T10:00:00Z",` +
 	`"url":{"return_url":"https://shop.example/return"},` +
 	`"order":{"amount":100,"currency":"NOK","merchant_reference":"r","brand_new_order_field":{"x":1}},` +

@@ -50,10 +50,10 @@ const maxFindScan = 1000
 //   - several: a *MultipleSessionsError holding them, newest first.
 //
 // Take createdFrom from your clock before the create call, minus a margin for the difference
-// between your clock and Dintero's (a minute is plenty). Every session with the reference
-// created since createdFrom matches, so give each order its own reference. More than 1000 listed
-// sessions (the search is a substring match) is an error: narrow createdFrom. An empty merchantReference or a zero createdFrom is an error wrapping
-// ErrInvalidInput; a failed list call returns its error.
+// between your clock and Dintero's (a minute is plenty). Every session with the reference created
+// since createdFrom matches, so give each order its own reference. More than 1000 listed sessions
+// (the search is a substring match) is an error: narrow createdFrom. An empty merchantReference or
+// a zero createdFrom is an error wrapping ErrInvalidInput; a failed list call returns its error.
 func (c *Client) FindCreatedSession(ctx context.Context, merchantReference string, createdFrom time.Time) (*Session, error) {
 	const op = "FindCreatedSession"
 	switch {

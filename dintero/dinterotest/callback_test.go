@@ -176,9 +176,10 @@ func TestSendCallbackOverTLS(t *testing.T) {
 	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
 }
 
-// TestSignCallback checks SignCallback against a signature computed independently of this
-// module:
-// printf '%s' $'1714979289\nT12345678\nGET\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb' | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
+// TestSignCallback checks SignCallback against a signature computed independently of this module:
+// printf '%s'
+// $'1714979289\nT12345678\nGET\nmerchant.example.com\n/dintero/callback\nmerchant_reference=order+42&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&time=2024-05-06T07%3A08%3A09.123Z&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb'
+// | openssl dgst -sha256 -hmac 's3cr3t-signing-key'
 func TestSignCallback(t *testing.T) {
 	const (
 		target = "https://merchant.example.com:8443/dintero/callback" +

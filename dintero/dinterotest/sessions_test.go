@@ -261,7 +261,8 @@ func TestUpdateSessionLock(t *testing.T) {
 	s, _ := srv.Session(id)
 	assert.Equal(t, int64(29900), s.Order.Amount, "a refused update changes nothing")
 
-	// Locked by the checkout: allowed, and the update releases the lock (remove_lock defaults to true).
+	// Locked by the checkout: allowed, and the update releases the lock (remove_lock defaults to
+	// true).
 	require.NoError(t, srv.Lock(id))
 	require.NoError(t, srv.Lock(id), "locking twice is harmless")
 	_, err = c.UpdateSession(ctx, id, update(200))

@@ -47,8 +47,9 @@ func TestRequestHost(t *testing.T) {
 }
 
 // TestDocsExample checks the worked example of
-// https://docs.dintero.com/checkout-api/secrets/admin_signature_post.
-// printf '%s' $'1582236537\nP00000000\nGET\nexample.com\n/callback\nA=992&B=123' | openssl dgst -sha256 -hmac '123'
+// https://docs.dintero.com/checkout-api/secrets/admin_signature_post. printf '%s'
+// $'1582236537\nP00000000\nGET\nexample.com\n/callback\nA=992&B=123' | openssl dgst -sha256 -hmac
+// '123'
 func TestDocsExample(t *testing.T) {
 	const want = "t=1582236537,v0-hmac-sha256=6bed2ab1b919d460ef7465a20dc6c97260dca73fab6647106ca525f0908df64a"
 	r := httptest.NewRequest(http.MethodGet, "https://example.com/callback?B=123&A=992", nil)
