@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -45,12 +46,20 @@ func (c *Client) GenerateCaptureContext(ctx context.Context, req CaptureContextR
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: encoding the request: %v", ErrInvalidInput, opGenerate, err)
 	}
+	return c.issue(ctx, opGenerate, body, cyberflexapi.NewGenerateCaptureContextRequestWithBody)
+}
 
+// issue sends an authenticated request for a capture context, with body exactly the bytes
+// signed, and returns the answer decoded and marked as issued by this client: it came from
+// the configured API, so Tokenize may use it without verifying it again.
+func (c *Client) issue(ctx context.Context, op string, body []byte,
+	newRequest func(server, contentType string, body io.Reader) (*http.Request, error),
+) (*CaptureContext, error) {
 	resp, err := c.api.Do(ctx, apicall.Call{
-		Op:    opGenerate,
+		Op:    op,
 		Retry: retryable,
 		Request: func() (*http.Request, error) {
-			r, err := cyberflexapi.NewGenerateCaptureContextRequestWithBody(c.baseURL, "application/json", bytes.NewReader(body))
+			r, err := newRequest(c.baseURL, "application/json", bytes.NewReader(body))
 			if err == nil {
 				r.Header.Set("Accept", "application/jwt")
 			}
@@ -68,9 +77,9 @@ func (c *Client) GenerateCaptureContext(ctx context.Context, req CaptureContextR
 	}
 	cc, err := parseCaptureContext(string(resp.Body))
 	if err != nil {
-		return nil, fmt.Errorf("cyberflex: %s: %s is not a capture context JWT: %w", opGenerate, resp.Describe(), err)
+		return nil, fmt.Errorf("cyberflex: %s: %s is not a capture context JWT: %w", op, resp.Describe(), err)
 	}
-	return cc, nil
+	return markTrusted(cc), nil
 }
 
 // VerifyCaptureContext checks a capture context received from elsewhere
