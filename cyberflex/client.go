@@ -45,8 +45,8 @@ var retryable = retry.Any(retry.ConnectionErrors, retry.Statuses(
 type Client struct {
 	api     *apicall.Client // calls to the REST API host, authenticated
 	flex    *apicall.Client // calls to a capture context's flx.origin, never authenticated
-	host    string // the API host every request carries and is signed for
-	baseURL string // where requests go
+	host    string          // the API host every request carries and is signed for
+	baseURL string          // where requests go
 	auth    credentials
 	now     func() time.Time
 	keys    *keyCache

@@ -143,7 +143,9 @@ func (d TokenizeData) String() string {
 func (d TokenizeData) GoString() string { return d.String() }
 
 // Format implements fmt.Formatter so that no verb (%v, %+v, %#v, %s, %q, %x, …) prints a value.
-func (d TokenizeData) Format(f fmt.State, verb rune) { redact.Format(f, verb, d.String(), d.GoString()) }
+func (d TokenizeData) Format(f fmt.State, verb rune) {
+	redact.Format(f, verb, d.String(), d.GoString())
+}
 
 // MarshalText keeps the values out of encoding/json, encoding/xml and slog output: they get
 // String.

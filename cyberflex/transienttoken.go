@@ -242,8 +242,8 @@ func cardSummary(raw map[string]json.RawMessage) CardSummary {
 			PaymentInformation struct {
 				Card struct {
 					Number struct {
-						MaskedValue       json.RawMessage `json:"maskedValue"`
-						Bin               json.RawMessage `json:"bin"`
+						MaskedValue       json.RawMessage   `json:"maskedValue"`
+						Bin               json.RawMessage   `json:"bin"`
 						DetectedCardTypes []json.RawMessage `json:"detectedCardTypes"`
 					} `json:"number"`
 					ExpirationMonth struct {

@@ -266,11 +266,11 @@ func TestMicroformSessionRefusals(t *testing.T) {
 	for name, tc := range map[string]struct {
 		body, location, message string
 	}{
-		"http origin":  {`{"targetOrigins":["http://shop.example"],"allowedCardNetworks":["VISA"]}`, "targetOrigin", "Target Origin[0] cannot use http protocol unless the host is localhost"},
-		"wildcard":     {`{"targetOrigins":["https://*.shop.example"],"allowedCardNetworks":["VISA"]}`, "targetOrigin", "Target Origin[0] cannot contain a wildcard"},
-		"no network":   {`{"targetOrigins":["https://shop.example"]}`, "allowedCardNetworks", "At least one card network is required"},
-		"ten origins":  {`{"targetOrigins":["https://a.example","https://b.example","https://c.example","https://d.example","https://e.example","https://f.example","https://g.example","https://h.example","https://i.example","https://j.example"],"allowedCardNetworks":["VISA"]}`, "targetOrigins", "maximum number of items is 9"},
-		"bad network":  {`{"targetOrigins":["https://shop.example"],"allowedCardNetworks":["VISAA"]}`, "allowedCardNetworks.0", "value is not one of the allowed values"},
+		"http origin": {`{"targetOrigins":["http://shop.example"],"allowedCardNetworks":["VISA"]}`, "targetOrigin", "Target Origin[0] cannot use http protocol unless the host is localhost"},
+		"wildcard":    {`{"targetOrigins":["https://*.shop.example"],"allowedCardNetworks":["VISA"]}`, "targetOrigin", "Target Origin[0] cannot contain a wildcard"},
+		"no network":  {`{"targetOrigins":["https://shop.example"]}`, "allowedCardNetworks", "At least one card network is required"},
+		"ten origins": {`{"targetOrigins":["https://a.example","https://b.example","https://c.example","https://d.example","https://e.example","https://f.example","https://g.example","https://h.example","https://i.example","https://j.example"],"allowedCardNetworks":["VISA"]}`, "targetOrigins", "maximum number of items is 9"},
+		"bad network": {`{"targetOrigins":["https://shop.example"],"allowedCardNetworks":["VISAA"]}`, "allowedCardNetworks.0", "value is not one of the allowed values"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			req := newRequest(t, csrv, http.MethodPost, "/microform/v2/sessions", []byte(tc.body))
