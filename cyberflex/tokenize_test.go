@@ -224,17 +224,17 @@ func TestTokenizeChecksBeforeSending(t *testing.T) {
 func TestTokenizeOriginChecks(t *testing.T) {
 	var dials wiretest.Dials
 	for name, tc := range map[string]struct{ origin, path, want string }{
-		"http":              {"http://testflex.example", "/flex/v2/tokens", "is not https"},
+		"http":                {"http://testflex.example", "/flex/v2/tokens", "is not https"},
 		"http on a lookalike": {"http://localhost.evil.example", "/flex/v2/tokens", "is not https"},
-		"other scheme":      {"ftp://testflex.example", "/flex/v2/tokens", "is not https"},
-		"a path":            {"https://testflex.example/evil", "/flex/v2/tokens", "is not an origin"},
-		"user info":         {"https://u:p@testflex.example", "/flex/v2/tokens", "is not an origin"},
-		"a query":           {"https://testflex.example?x=1", "/flex/v2/tokens", "is not an origin"},
-		"no host":           {"https://", "/flex/v2/tokens", "is not an origin"},
-		"relative path":     {"https://testflex.example", "flex/v2/tokens", "not a plain absolute path"},
-		"dot dot":           {"https://testflex.example", "/flex/../evil", "not a plain absolute path"},
-		"other host path":   {"https://testflex.example", "//evil.example/x", "not a plain absolute path"},
-		"query in path":     {"https://testflex.example", "/flex/v2/tokens?x", "not a plain absolute path"},
+		"other scheme":        {"ftp://testflex.example", "/flex/v2/tokens", "is not https"},
+		"a path":              {"https://testflex.example/evil", "/flex/v2/tokens", "is not an origin"},
+		"user info":           {"https://u:p@testflex.example", "/flex/v2/tokens", "is not an origin"},
+		"a query":             {"https://testflex.example?x=1", "/flex/v2/tokens", "is not an origin"},
+		"no host":             {"https://", "/flex/v2/tokens", "is not an origin"},
+		"relative path":       {"https://testflex.example", "flex/v2/tokens", "not a plain absolute path"},
+		"dot dot":             {"https://testflex.example", "/flex/../evil", "not a plain absolute path"},
+		"other host path":     {"https://testflex.example", "//evil.example/x", "not a plain absolute path"},
+		"query in path":       {"https://testflex.example", "/flex/v2/tokens?x", "not a plain absolute path"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			payload := strings.Replace(cardCCPayload(tc.origin, cardRequired, nil), `"path":"/flex/v2/tokens"`, `"path":"`+tc.path+`"`, 1)
