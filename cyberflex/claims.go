@@ -1,12 +1,14 @@
 package cyberflex
 
 import (
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -47,6 +49,18 @@ type trustedContext struct {
 	issuedAt, expiresAt time.Time
 	ctxType             string   // ctx[0].type
 	required, optional  []string // ctx[0].data requiredFields and optionalFields
+
+	// flx.jwk decoded, once: every Tokenize and VerifyTransientToken with this capture context
+	// uses it.
+	keyOnce sync.Once
+	key     *rsa.PublicKey
+	keyErr  error
+}
+
+// encryptionKey is flx.jwk decoded (see encryptionKey).
+func (t *trustedContext) encryptionKey() (*rsa.PublicKey, error) {
+	t.keyOnce.Do(func() { t.key, t.keyErr = encryptionKey(t.flx.JWK) })
+	return t.key, t.keyErr
 }
 
 // markTrusted records cc's current token and claims as trusted and returns cc.

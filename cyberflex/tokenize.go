@@ -236,7 +236,7 @@ func (c *Client) Tokenize(ctx context.Context, cc *CaptureContext, data Tokenize
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %s", ErrInvalidCaptureContext, opTokenize, err)
 	}
-	key, err := encryptionKey(t.flx.JWK)
+	key, err := t.encryptionKey()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: flx.jwk: %s", ErrInvalidCaptureContext, opTokenize, err)
 	}

@@ -1,7 +1,6 @@
 package cyberflex
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -185,7 +184,7 @@ func parseTransientToken(token string) (*parsedTransientToken, error) {
 	if err != nil {
 		return nil, invalidTransient("payload segment is not base64url")
 	}
-	if _, err := base64.RawURLEncoding.DecodeString(sig); err != nil {
+	if !isBase64URL(sig) {
 		return nil, invalidTransient("signature segment is not base64url")
 	}
 	var header jwsHeader
@@ -200,6 +199,40 @@ func parseTransientToken(token string) (*parsedTransientToken, error) {
 	return &parsedTransientToken{token: token, header: header, claims: claims, payload: payload}, nil
 }
 
+// isBase64URL reports whether s is unpadded base64url, as base64.RawURLEncoding decodes it,
+// without decoding it.
+func isBase64URL(s string) bool {
+	if len(s)%4 == 1 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// claimString decodes a claim that must be a JSON string. Most are plain ASCII without escapes,
+// taken as they are; anything else goes through encoding/json.
+func claimString(raw json.RawMessage) (string, bool) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		plain := true
+		for _, c := range raw[1 : n-1] {
+			if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+				plain = false
+				break
+			}
+		}
+		if plain {
+			return string(raw[1 : n-1]), true
+		}
+	}
+	var s string
+	return s, json.Unmarshal(raw, &s) == nil
+}
+
 // decodeTransientClaims decodes the claims: the registered ones must have their types, the card
 // summary is read leniently, and every claim is kept raw.
 func decodeTransientClaims(payload []byte) (TransientTokenClaims, error) {
@@ -208,24 +241,29 @@ func decodeTransientClaims(payload []byte) (TransientTokenClaims, error) {
 		return TransientTokenClaims{}, invalidTransient("claims are not a JSON object: %v", err)
 	}
 	c := TransientTokenClaims{Raw: raw, Metadata: raw["metadata"]}
-	for name, dst := range map[string]*string{"iss": &c.Issuer, "jti": &c.ID, "type": &c.Type} {
-		if v, ok := raw[name]; ok && json.Unmarshal(v, dst) != nil {
-			return TransientTokenClaims{}, invalidTransient("claim %s is not a string", name)
+	for _, claim := range []struct {
+		name string
+		dst  *string
+	}{{"iss", &c.Issuer}, {"jti", &c.ID}, {"type", &c.Type}} {
+		if v, ok := raw[claim.name]; ok {
+			s, ok := claimString(v)
+			if !ok {
+				return TransientTokenClaims{}, invalidTransient("claim %s is not a string", claim.name)
+			}
+			*claim.dst = s
 		}
 	}
-	for name, dst := range map[string]*time.Time{"iat": &c.IssuedAt, "exp": &c.ExpiresAt} {
-		if v, ok := raw[name]; ok {
+	var nbf time.Time
+	for _, claim := range []struct {
+		name string
+		dst  *time.Time
+	}{{"iat", &c.IssuedAt}, {"exp", &c.ExpiresAt}, {"nbf", &nbf}} {
+		if v, ok := raw[claim.name]; ok {
 			var n numericDate
 			if err := n.UnmarshalJSON(v); err != nil {
-				return TransientTokenClaims{}, invalidTransient("claim %s: %v", name, err)
+				return TransientTokenClaims{}, invalidTransient("claim %s: %v", claim.name, err)
 			}
-			*dst = n.t
-		}
-	}
-	if v, ok := raw["nbf"]; ok {
-		var n numericDate
-		if err := n.UnmarshalJSON(v); err != nil {
-			return TransientTokenClaims{}, invalidTransient("claim nbf: %v", err)
+			*claim.dst = n.t
 		}
 	}
 	c.Card = cardSummary(raw)
@@ -233,63 +271,60 @@ func decodeTransientClaims(payload []byte) (TransientTokenClaims, error) {
 }
 
 // cardSummary reads the card from "content" (Microform v2, Unified Checkout) or else "data"
-// (older Microform). Members of an unexpected shape are left out, not errors: the layout is
-// CyberSource's to extend.
+// (older Microform). A member of an unexpected shape is left out, not an error: encoding/json
+// skips a value of the wrong type and decodes the rest, and the layout is CyberSource's to
+// extend.
 func cardSummary(raw map[string]json.RawMessage) CardSummary {
-	var s CardSummary
 	if content, ok := raw["content"]; ok {
 		var v struct {
 			PaymentInformation struct {
 				Card struct {
 					Number struct {
-						MaskedValue       json.RawMessage   `json:"maskedValue"`
-						Bin               json.RawMessage   `json:"bin"`
-						DetectedCardTypes []json.RawMessage `json:"detectedCardTypes"`
+						MaskedValue       string   `json:"maskedValue"`
+						Bin               string   `json:"bin"`
+						DetectedCardTypes []string `json:"detectedCardTypes"`
 					} `json:"number"`
 					ExpirationMonth struct {
-						Value json.RawMessage `json:"value"`
+						Value string `json:"value"`
 					} `json:"expirationMonth"`
 					ExpirationYear struct {
-						Value json.RawMessage `json:"value"`
+						Value string `json:"value"`
 					} `json:"expirationYear"`
 					Type struct {
-						Value json.RawMessage `json:"value"`
+						Value string `json:"value"`
 					} `json:"type"`
 				} `json:"card"`
 			} `json:"paymentInformation"`
 		}
-		_ = json.Unmarshal(content, &v) // what decoded is used; a member of another shape stays ""
+		_ = json.Unmarshal(content, &v)
 		card := v.PaymentInformation.Card
-		s = CardSummary{
-			MaskedNumber:    jsonString(card.Number.MaskedValue),
-			BIN:             jsonString(card.Number.Bin),
-			ExpirationMonth: jsonString(card.ExpirationMonth.Value),
-			ExpirationYear:  jsonString(card.ExpirationYear.Value),
-			Type:            jsonString(card.Type.Value),
+		s := CardSummary{
+			MaskedNumber:    card.Number.MaskedValue,
+			BIN:             card.Number.Bin,
+			ExpirationMonth: card.ExpirationMonth.Value,
+			ExpirationYear:  card.ExpirationYear.Value,
+			Type:            card.Type.Value,
 		}
 		if s.Type == "" && len(card.Number.DetectedCardTypes) > 0 {
-			s.Type = jsonString(card.Number.DetectedCardTypes[0])
+			s.Type = card.Number.DetectedCardTypes[0]
 		}
 		return s
 	}
-	if data, ok := raw["data"]; ok {
-		var v struct {
-			Number          json.RawMessage `json:"number"`
-			Type            json.RawMessage `json:"type"`
-			ExpirationMonth json.RawMessage `json:"expirationMonth"`
-			ExpirationYear  json.RawMessage `json:"expirationYear"`
-		}
-		_ = json.Unmarshal(data, &v)
-		s = CardSummary{
-			MaskedNumber:    jsonString(v.Number),
-			ExpirationMonth: jsonString(v.ExpirationMonth),
-			ExpirationYear:  jsonString(v.ExpirationYear),
-			Type:            jsonString(v.Type),
-		}
-		// The older layout shows the BIN as the leading digits of the masked number.
-		if n := len(s.MaskedNumber) - len(strings.TrimLeft(s.MaskedNumber, "0123456789")); n >= 6 && n <= 8 && n < len(s.MaskedNumber) {
-			s.BIN = s.MaskedNumber[:n]
-		}
+	data, ok := raw["data"]
+	if !ok {
+		return CardSummary{}
+	}
+	var v struct {
+		Number          string `json:"number"`
+		Type            string `json:"type"`
+		ExpirationMonth string `json:"expirationMonth"`
+		ExpirationYear  string `json:"expirationYear"`
+	}
+	_ = json.Unmarshal(data, &v)
+	s := CardSummary{MaskedNumber: v.Number, ExpirationMonth: v.ExpirationMonth, ExpirationYear: v.ExpirationYear, Type: v.Type}
+	// The older layout shows the BIN as the leading digits of the masked number.
+	if n := len(s.MaskedNumber) - len(strings.TrimLeft(s.MaskedNumber, "0123456789")); n >= 6 && n <= 8 && n < len(s.MaskedNumber) {
+		s.BIN = s.MaskedNumber[:n]
 	}
 	return s
 }
@@ -297,41 +332,47 @@ func cardSummary(raw map[string]json.RawMessage) CardSummary {
 // verifyTransientToken checks token against the trusted capture context t at time now (see
 // VerifyTransientToken).
 func verifyTransientToken(t *trustedContext, token string, now time.Time, leeway time.Duration) (*TransientToken, error) {
-	p, err := parseTransientToken(token)
-	if err != nil {
-		return nil, err
+	if len(token) > MaxTransientTokenSize {
+		return nil, invalidTransient("token is %d bytes, over the %d-byte limit", len(token), MaxTransientTokenSize)
 	}
-	if p.header.Alg != transientTokenAlgorithm {
-		return nil, invalidTransient("alg %s (only %s is accepted)", quoteShort(p.header.Alg), transientTokenAlgorithm)
+	token = normalizeToken(token)
+	// go-jose parses the token with the algorithm pinned to RS256, so an alg that encoding/json
+	// and go-jose read differently cannot slip through. When it refuses the token, the
+	// package's own parser says why (the alg, a segment that does not decode, …).
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil || len(jws.Signatures) != 1 {
+		p, perr := parseTransientToken(token)
+		switch {
+		case perr != nil:
+			return nil, perr
+		case p.header.Alg != transientTokenAlgorithm:
+			return nil, invalidTransient("alg %s (only %s is accepted)", quoteShort(p.header.Alg), transientTokenAlgorithm)
+		default:
+			return nil, invalidTransient("%v", err)
+		}
 	}
 	want := t.flx.JWK.KeyID
 	if want == "" {
 		return nil, invalidTransient("the capture context has no flx.jwk.kid to check the token against")
 	}
-	if p.header.Kid != want {
-		return nil, invalidTransient("kid %s is not the capture context's flx.jwk.kid %s: the token belongs to another capture context", quoteShort(p.header.Kid), quoteShort(want))
+	kid := jws.Signatures[0].Protected.KeyID
+	if kid != want {
+		return nil, invalidTransient("kid %s is not the capture context's flx.jwk.kid %s: the token belongs to another capture context", quoteShort(kid), quoteShort(want))
 	}
-	key, err := encryptionKey(t.flx.JWK)
+	key, err := t.encryptionKey()
 	if err != nil {
 		return nil, invalidTransient("the capture context's flx.jwk: %s", err)
-	}
-	// go-jose parses the token again with the algorithm pinned, so an alg that encoding/json and
-	// go-jose read differently cannot slip through.
-	jws, err := jose.ParseSignedCompact(p.token, []jose.SignatureAlgorithm{jose.RS256})
-	if err != nil {
-		return nil, invalidTransient("%v", err)
 	}
 	payload, err := jws.Verify(key)
 	if err != nil {
 		return nil, invalidTransient("the signature does not verify with the capture context's flx.jwk (kid %s)", quoteShort(want))
 	}
-	claims := p.claims
-	if !bytes.Equal(payload, p.payload) {
-		if claims, err = decodeTransientClaims(payload); err != nil {
-			return nil, err
-		}
-		claims.KeyID = p.header.Kid
+	// The claims are decoded from the verified payload only.
+	claims, err := decodeTransientClaims(payload)
+	if err != nil {
+		return nil, err
 	}
+	claims.KeyID = kid
 
 	if !strings.HasPrefix(claims.Issuer, TransientTokenIssuerPrefix) {
 		return nil, invalidTransient("iss %s does not start with %q", quoteShort(claims.Issuer), TransientTokenIssuerPrefix)
@@ -360,5 +401,5 @@ func verifyTransientToken(t *trustedContext, token string, now time.Time, leeway
 			return nil, invalidTransient("nbf %s is after now %s (leeway %s)", n.t.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
 		}
 	}
-	return &TransientToken{Token: p.token, Claims: claims}, nil
+	return &TransientToken{Token: token, Claims: claims}, nil
 }

@@ -151,7 +151,8 @@ func TestVerifyTransientTokenRejects(t *testing.T) {
 		"iat not a number":  {token: signCC(t, jose.RS256, key, ccJWKKid, `{"iss":"Flex/08","iat":"now","exp":`+fmt.Sprint(ttExp)+`}`), reason: "claim iat: not a number"},
 		"iss not a string":  {token: signCC(t, jose.RS256, key, ccJWKKid, `{"iss":8,"exp":`+fmt.Sprint(ttExp)+`}`), reason: "claim iss is not a string"},
 		"two segments":      {token: parts[0] + "." + parts[1], reason: "3 dot-separated segments, got 2"},
-		"claims not object": {token: parts[0] + "." + b64(`[1]`) + "." + parts[2], reason: "claims are not a JSON object"},
+		"claims not object": {token: signCC(t, jose.RS256, key, ccJWKKid, `[1]`), reason: "claims are not a JSON object"},
+		"claims not JSON":   {token: parts[0] + "." + b64(`{"iss":`) + "." + parts[2], reason: "signature does not verify"},
 		"empty":             {token: "  ", reason: "empty token"},
 		"too large":         {token: strings.Repeat("a", MaxTransientTokenSize+1), reason: "over the 65536-byte limit"},
 	}
