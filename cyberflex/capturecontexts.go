@@ -18,11 +18,13 @@ import (
 	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
-// GenerateCaptureContext issues a capture context (POST /flex/v2/sessions)
-// for the fields in req and returns it decoded. The token is returned as
-// issued; it comes straight from CyberSource over TLS, so its claims are not
-// verified here (use VerifyCaptureContext where a token comes from
-// elsewhere).
+// GenerateCaptureContext issues a Flex API capture context (POST
+// /flex/v2/sessions) for the fields in req and returns it decoded: the
+// capture context a server uses to send card data with Tokenize (for
+// Microform on a web page, see GenerateMicroformContext). The token is
+// returned as issued; it comes straight from CyberSource over TLS, so its
+// claims are not verified here, and Tokenize uses it as it is (use
+// VerifyCaptureContext where a token comes from elsewhere).
 //
 // req must request at least one field, else the error wraps
 // ErrInvalidInput and nothing is sent. The body is marshalled once and each
