@@ -343,3 +343,20 @@ func TestCardPrintsMasked(t *testing.T) {
 }
 
 func sprintf(format string, a ...any) string { return fmt.Sprintf(format, a...) }
+
+// Faults reach the new operations too: a tokenization whose connection drops is not repeated.
+func TestTokenizeFault(t *testing.T) {
+	csrv := jwtServer(t)
+	c := newClient(t, csrv, jwtAuth(), cyberflex.WithMaxRetries(3))
+	cc, err := c.GenerateCaptureContext(context.Background(), cardRequest())
+	require.NoError(t, err)
+	csrv.Inject(cyberflextest.OpTokenize, cyberflextest.Fault{Drop: true})
+	_, err = c.Tokenize(context.Background(), cc, cyberflex.CardData(visa, "12", "2031", ""))
+	require.Error(t, err)
+	assert.Equal(t, 1, csrv.Calls(cyberflextest.OpTokenize), "not repeated once the JWE may have arrived")
+
+	csrv.Inject(cyberflextest.OpGenerateMicroformContext, cyberflextest.Fault{Status: http.StatusServiceUnavailable})
+	_, err = c.GenerateMicroformContext(context.Background(), microformRequest())
+	require.NoError(t, err, "a 503 of the session call is retried")
+	assert.Equal(t, 2, csrv.Calls(cyberflextest.OpGenerateMicroformContext))
+}
