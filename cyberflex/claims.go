@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // CaptureContextIssuer is the "iss" claim of every capture context issued by
@@ -50,17 +52,35 @@ type trustedContext struct {
 	ctxType             string   // ctx[0].type
 	required, optional  []string // ctx[0].data requiredFields and optionalFields
 
-	// flx.jwk decoded, once: every Tokenize and VerifyTransientToken with this capture context
-	// uses it.
-	keyOnce sync.Once
-	key     *rsa.PublicKey
-	keyErr  error
+	// flx.jwk decoded, and the JWE encrypter to it, made once: every Tokenize and
+	// VerifyTransientToken with this capture context uses them. (A go-jose Encrypter keeps no
+	// state between calls; each Encrypt makes a new content key.)
+	keyOnce   sync.Once
+	key       *rsa.PublicKey
+	encrypter jose.Encrypter
+	keyErr    error
+	// flx.origin + flx.path, checked (see tokensURL), made once.
+	urlOnce   sync.Once
+	tokensURL string
+	urlErr    error
 }
 
-// encryptionKey is flx.jwk decoded (see encryptionKey).
-func (t *trustedContext) encryptionKey() (*rsa.PublicKey, error) {
-	t.keyOnce.Do(func() { t.key, t.keyErr = encryptionKey(t.flx.JWK) })
-	return t.key, t.keyErr
+// target is where Tokenize sends the JWE: flx.origin + flx.path, checked.
+func (t *trustedContext) target() (string, error) {
+	t.urlOnce.Do(func() { t.tokensURL, t.urlErr = tokensURL(t.flx) })
+	return t.tokensURL, t.urlErr
+}
+
+// encryptionKey is flx.jwk decoded (see encryptionKey) and the encrypter of the JWE of POST
+// /flex/v2/tokens to it: alg RSA-OAEP-256, enc A256GCM, header kid = flx.jwk.kid.
+func (t *trustedContext) encryptionKey() (*rsa.PublicKey, jose.Encrypter, error) {
+	t.keyOnce.Do(func() {
+		if t.key, t.keyErr = encryptionKey(t.flx.JWK); t.keyErr == nil {
+			t.encrypter, t.keyErr = jose.NewEncrypter(jose.A256GCM,
+				jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: t.key, KeyID: t.flx.JWK.KeyID}, nil)
+		}
+	})
+	return t.key, t.encrypter, t.keyErr
 }
 
 // markTrusted records cc's current token and claims as trusted and returns cc.

@@ -232,15 +232,15 @@ func (c *Client) Tokenize(ctx context.Context, cc *CaptureContext, data Tokenize
 		return nil, fmt.Errorf("%w: %s: exp %s is not after now %s; generate a new capture context",
 			ErrCaptureContextExpired, opTokenize, exp.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	target, err := tokensURL(t.flx)
+	target, err := t.target()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %s", ErrInvalidCaptureContext, opTokenize, err)
 	}
-	key, err := t.encryptionKey()
+	_, enc, err := t.encryptionKey()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: flx.jwk: %s", ErrInvalidCaptureContext, opTokenize, err)
 	}
-	jwe, err := encrypt(key, t.flx.JWK.KeyID, t.token, content.data)
+	jwe, err := encrypt(enc, t.token, content.data)
 	if err != nil {
 		return nil, fmt.Errorf("cyberflex: %s: encrypting the data: %w", opTokenize, err)
 	}
@@ -356,29 +356,36 @@ func encryptionKey(k EncryptionKey) (*rsa.PublicKey, error) {
 	return key, nil
 }
 
+// base64URLAlphabet is the alphabet of base64url (RFC 4648 §5).
+const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
 // minRSABits is the smallest RSA key accepted, for signatures and for encryption alike.
 const minRSABits = 2048
 
-// encrypt builds the compact JWE of the plaintext {"context": token, "data": data, "index": 0}
-// to key, and wipes the plaintext from memory once it is encrypted.
-func encrypt(key *rsa.PublicKey, kid, token string, data []byte) (string, error) {
-	quoted, err := json.Marshal(token)
-	if err != nil {
-		return "", err
-	}
+// encrypt builds, with enc, the compact JWE of the plaintext {"context": token, "data": data,
+// "index": 0}, and wipes the plaintext from memory once it is encrypted.
+func encrypt(enc jose.Encrypter, token string, data []byte) (string, error) {
 	var plain bytes.Buffer
-	plain.Grow(len(quoted) + len(data) + 32)
+	plain.Grow(len(token) + len(data) + 40)
 	plain.WriteString(`{"context":`)
-	plain.Write(quoted)
+	// A compact JWS is base64url segments and dots, which JSON takes as they are; anything else
+	// (base64 decoding skips line breaks) is quoted by encoding/json.
+	if strings.Trim(token, base64URLAlphabet+".") == "" {
+		plain.WriteByte('"')
+		plain.WriteString(token)
+		plain.WriteByte('"')
+	} else {
+		quoted, err := json.Marshal(token)
+		if err != nil {
+			return "", err
+		}
+		plain.Write(quoted)
+	}
 	plain.WriteString(`,"data":`)
 	plain.Write(data)
 	plain.WriteString(`,"index":0}`)
 	defer clear(plain.Bytes())
 
-	enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: key, KeyID: kid}, nil)
-	if err != nil {
-		return "", err
-	}
 	obj, err := enc.Encrypt(plain.Bytes())
 	if err != nil {
 		return "", err

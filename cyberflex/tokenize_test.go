@@ -491,3 +491,34 @@ func TestTokenizeDataPrintsRedacted(t *testing.T) {
 		t.Errorf("zero: %s", got)
 	}
 }
+
+// The plaintext is JSON whatever the capture context's token holds: base64 decoding skips line
+// breaks, so a token that decoded may still need quoting.
+func TestEncryptPlaintextIsJSON(t *testing.T) {
+	enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: &testOneTimeKey().PublicKey, KeyID: "k"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, token := range []string{"eyJh.eyJi.c2ln", "ey\nJh.eyJi.c2ln", `a"b.c.d`} {
+		jwe, err := encrypt(enc, token, []byte(`{"x":"y"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := jose.ParseEncryptedCompact(jwe, []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A256GCM})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := obj.Decrypt(testOneTimeKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Context string          `json:"context"`
+			Data    json.RawMessage `json:"data"`
+			Index   *int            `json:"index"`
+		}
+		if err := json.Unmarshal(plain, &p); err != nil || p.Context != token || string(p.Data) != `{"x":"y"}` || p.Index == nil || *p.Index != 0 {
+			t.Errorf("token %q: plaintext %s (%v)", token, plain, err)
+		}
+	}
+}

@@ -359,7 +359,7 @@ func verifyTransientToken(t *trustedContext, token string, now time.Time, leeway
 	if kid != want {
 		return nil, invalidTransient("kid %s is not the capture context's flx.jwk.kid %s: the token belongs to another capture context", quoteShort(kid), quoteShort(want))
 	}
-	key, err := t.encryptionKey()
+	key, _, err := t.encryptionKey()
 	if err != nil {
 		return nil, invalidTransient("the capture context's flx.jwk: %s", err)
 	}
