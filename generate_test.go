@@ -53,12 +53,12 @@ func runMake(t *testing.T, dir, target string) (string, error) {
 	return string(out), err
 }
 
-func editFile(t *testing.T, path, old, new string) {
+func editFile(t *testing.T, path, old, replacement string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Contains(t, string(data), old, "the test's anchor text is gone from %s", path)
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, new, 1)), 0o644))
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), old, replacement, 1)), 0o644))
 }
 
 // TestCheckGeneratedBites proves that the drift check catches a spec or a wrapper API changed

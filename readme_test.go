@@ -10,6 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// topLevelDecl matches a block that starts, after its comment lines, with a declaration.
+var topLevelDecl = regexp.MustCompile(`^(?:\s*//[^\n]*\n)*(func|type|var|const) `)
+
 // readmeGoBlock matches a ```go block of README.md.
 var readmeGoBlock = regexp.MustCompile("(?ms)^```go\n(.*?)^```")
 
@@ -37,7 +40,10 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"sync"
+	"testing"
 	"time"
 
 	"github.com/paysession/paysession-go/cyberflex"
@@ -55,6 +61,9 @@ var (
 	_ = log.Println
 	_ = slog.Default
 	_ = http.StatusOK
+	_ = httptest.NewServer
+	_ sync.Mutex
+	_ testing.T
 	_ = os.Getenv
 	_ = time.Second
 	_ = cyberflex.New
@@ -66,7 +75,7 @@ var (
 	for i, m := range blocks {
 		code := m[1]
 		fmt.Fprintf(&b, "\n// README block %d\n", i+1)
-		if regexp.MustCompile(`^(func|type|var|const) `).MatchString(code) {
+		if topLevelDecl.MatchString(code) {
 			b.WriteString(code)
 			continue
 		}

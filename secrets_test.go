@@ -318,7 +318,7 @@ func (h *secHostile) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := 400
-	fmt.Sscanf(mode[strings.LastIndexByte(mode, '-')+1:], "%d", &status)
+	_, _ = fmt.Sscanf(mode[strings.LastIndexByte(mode, '-')+1:], "%d", &status) // no number: 400
 	w.Header().Set(h.idHeader, "req-"+strings.TrimSpace(reflected))
 	switch {
 	case strings.Contains(mode, "html"):

@@ -34,7 +34,7 @@ const (
 )
 
 // ccPayload renders the claim layout of a real Flex API capture context
-// (NOTES §3), in the same member order.
+// (as CyberSource issues it), in the same member order.
 func ccPayload(iss string, iat, exp int64) string {
 	return `{"flx":{"path":"/flex/v2/tokens","data":"` + ccFlxData + `","origin":"https://testflex.cybersource.com",` +
 		`"jwk":{"kty":"RSA","e":"AQAB","use":"enc","n":"` + ccJWKN + `","kid":"` + ccJWKKid + `"}},` +

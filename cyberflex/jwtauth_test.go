@@ -402,7 +402,7 @@ func TestLoadP12Errors(t *testing.T) {
 
 // testrestCertPEM is the public certificate of CyberSource's published
 // sandbox sample merchant "testrest" (from testrest.p12 in the official Ruby
-// SDK; shared/reference/cyberflex/testrest-jwt-cert.pem).
+// SDK, github.com/CyberSource/cybersource-rest-client-ruby).
 const testrestCertPEM = `-----BEGIN CERTIFICATE-----
 MIICXzCCAcigAwIBAgIWNTExMjIyODk2NjIzMDE3NzAzMTU3OTANBgkqhkiG9w0B
 AQsFADAeMRwwGgYDVQQDDBNDeWJlclNvdXJjZUNlcnRBdXRoMB4XDTE3MTEyMTAw

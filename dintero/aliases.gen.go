@@ -13,6 +13,10 @@ import "github.com/paysession/paysession-go/gen/dinteroapi"
 // payment types.
 type ActivePaymentTypes = dinteroapi.ActivePaymentTypes
 
+// ApplePayDetails is the Dintero Checkout API's ApplePayDetails: Apple Pay embedding and
+// merchant-token settings.
+type ApplePayDetails = dinteroapi.ApplePayDetails
+
 // BamboraConfiguration is the Dintero Checkout API's BamboraConfiguration: Bambora configuration.
 type BamboraConfiguration = dinteroapi.BamboraConfiguration
 
@@ -191,6 +195,32 @@ const (
 	DinteroConfigurationTypePaymentType DinteroConfigurationType = dinteroapi.DinteroConfigurationTypePaymentType
 )
 
+// DinteroPSPApplePayConfiguration is the Dintero Checkout API's DinteroPSPApplePayConfiguration:
+// Apple Pay through Dintero PSP.
+type DinteroPSPApplePayConfiguration = dinteroapi.DinteroPSPApplePayConfiguration
+
+// DinteroPSPApplePayConfigurationType is the Dintero Checkout API's
+// DinteroPSPApplePayConfigurationType: Denotes what kind of config parameter this is.
+type DinteroPSPApplePayConfigurationType = dinteroapi.DinteroPSPApplePayConfigurationType
+
+// Values of DinteroPSPApplePayConfigurationType.
+const (
+	DinteroPSPApplePayConfigurationTypePaymentProductType DinteroPSPApplePayConfigurationType = dinteroapi.DinteroPSPApplePayConfigurationTypePaymentProductType
+)
+
+// DinteroPSPClickToPayConfiguration is the Dintero Checkout API's
+// DinteroPSPClickToPayConfiguration: Visa Click to Pay through Dintero PSP.
+type DinteroPSPClickToPayConfiguration = dinteroapi.DinteroPSPClickToPayConfiguration
+
+// DinteroPSPClickToPayConfigurationType is the Dintero Checkout API's
+// DinteroPSPClickToPayConfigurationType: Denotes what kind of config parameter this is.
+type DinteroPSPClickToPayConfigurationType = dinteroapi.DinteroPSPClickToPayConfigurationType
+
+// Values of DinteroPSPClickToPayConfigurationType.
+const (
+	DinteroPSPClickToPayConfigurationTypePaymentProductType DinteroPSPClickToPayConfigurationType = dinteroapi.DinteroPSPClickToPayConfigurationTypePaymentProductType
+)
+
 // DinteroPSPConfiguration is the Dintero Checkout API's DinteroPSPConfiguration: Dintero PSP
 // configuration.
 type DinteroPSPConfiguration = dinteroapi.DinteroPSPConfiguration
@@ -202,6 +232,45 @@ type DinteroPSPConfigurationType = dinteroapi.DinteroPSPConfigurationType
 // Values of DinteroPSPConfigurationType.
 const (
 	DinteroPSPConfigurationTypePaymentType DinteroPSPConfigurationType = dinteroapi.DinteroPSPConfigurationTypePaymentType
+)
+
+// DinteroPSPCreditcardConfiguration is the Dintero Checkout API's
+// DinteroPSPCreditcardConfiguration: Dintero PSP card payments.
+type DinteroPSPCreditcardConfiguration = dinteroapi.DinteroPSPCreditcardConfiguration
+
+// DinteroPSPCreditcardConfigurationType is the Dintero Checkout API's
+// DinteroPSPCreditcardConfigurationType: Denotes what kind of config parameter this is.
+type DinteroPSPCreditcardConfigurationType = dinteroapi.DinteroPSPCreditcardConfigurationType
+
+// Values of DinteroPSPCreditcardConfigurationType.
+const (
+	DinteroPSPCreditcardConfigurationTypePaymentProductType DinteroPSPCreditcardConfigurationType = dinteroapi.DinteroPSPCreditcardConfigurationTypePaymentProductType
+)
+
+// DinteroPSPGooglePayConfiguration is the Dintero Checkout API's DinteroPSPGooglePayConfiguration:
+// Google Pay through Dintero PSP.
+type DinteroPSPGooglePayConfiguration = dinteroapi.DinteroPSPGooglePayConfiguration
+
+// DinteroPSPGooglePayConfigurationType is the Dintero Checkout API's
+// DinteroPSPGooglePayConfigurationType: Denotes what kind of config parameter this is.
+type DinteroPSPGooglePayConfigurationType = dinteroapi.DinteroPSPGooglePayConfigurationType
+
+// Values of DinteroPSPGooglePayConfigurationType.
+const (
+	DinteroPSPGooglePayConfigurationTypePaymentProductType DinteroPSPGooglePayConfigurationType = dinteroapi.DinteroPSPGooglePayConfigurationTypePaymentProductType
+)
+
+// DinteroPSPVippsConfiguration is the Dintero Checkout API's DinteroPSPVippsConfiguration: Vipps
+// through Dintero PSP.
+type DinteroPSPVippsConfiguration = dinteroapi.DinteroPSPVippsConfiguration
+
+// DinteroPSPVippsConfigurationType is the Dintero Checkout API's DinteroPSPVippsConfigurationType:
+// Denotes what kind of config parameter this is.
+type DinteroPSPVippsConfigurationType = dinteroapi.DinteroPSPVippsConfigurationType
+
+// Values of DinteroPSPVippsConfigurationType.
+const (
+	DinteroPSPVippsConfigurationTypePaymentProductType DinteroPSPVippsConfigurationType = dinteroapi.DinteroPSPVippsConfigurationTypePaymentProductType
 )
 
 // DiscountItem is a discount applied to the order or a line.
@@ -238,13 +307,15 @@ const (
 // payout destination mapping.
 type DynamicPayoutDestination = dinteroapi.DynamicPayoutDestination
 
-// DynamicPayoutDestinationType is the Dintero Checkout API's DynamicPayoutDestinationType: Kind of
-// configuration parameter.
+// DynamicPayoutDestinationType is the Dintero Checkout API's DynamicPayoutDestinationType:
+// order_store_id: map one store id; order_store_id_as_order_payout_destination_id: use the store id
+// itself.
 type DynamicPayoutDestinationType = dinteroapi.DynamicPayoutDestinationType
 
 // Values of DynamicPayoutDestinationType.
 const (
-	DynamicPayoutDestinationTypeOrderStoreID DynamicPayoutDestinationType = dinteroapi.DynamicPayoutDestinationTypeOrderStoreID
+	DynamicPayoutDestinationTypeOrderStoreID                           DynamicPayoutDestinationType = dinteroapi.DynamicPayoutDestinationTypeOrderStoreID
+	DynamicPayoutDestinationTypeOrderStoreIDAsOrderPayoutDestinationID DynamicPayoutDestinationType = dinteroapi.DynamicPayoutDestinationTypeOrderStoreIDAsOrderPayoutDestinationID
 )
 
 // EMD is the Dintero Checkout API's EMD: Klarna extra merchant data (EMD) for an order line.
@@ -395,12 +466,52 @@ type ExpressDiscountCodes = dinteroapi.ExpressDiscountCodes
 // ExpressDiscountCodesConfiguration: Discounts from the express discount-codes callback.
 type ExpressDiscountCodesConfiguration = dinteroapi.ExpressDiscountCodesConfiguration
 
+// ExternalPaymentConfiguration is an external payment method shown in the checkout
+// (dintero.external).
+type ExternalPaymentConfiguration = dinteroapi.ExternalPaymentConfiguration
+
+// ExternalPaymentConfigurationType is the Dintero Checkout API's ExternalPaymentConfigurationType:
+// Denotes what kind of config parameter this is.
+type ExternalPaymentConfigurationType = dinteroapi.ExternalPaymentConfigurationType
+
+// Values of ExternalPaymentConfigurationType.
+const (
+	ExternalPaymentConfigurationTypePaymentProductType ExternalPaymentConfigurationType = dinteroapi.ExternalPaymentConfigurationTypePaymentProductType
+)
+
+// ExternalPaymentContent is the Dintero Checkout API's ExternalPaymentContent: Text shown above the
+// pay button; both omitted shows only the button.
+type ExternalPaymentContent = dinteroapi.ExternalPaymentContent
+
+// ExternalPaymentDisplay is the Dintero Checkout API's ExternalPaymentDisplay: How the checkout
+// shows an external payment method.
+type ExternalPaymentDisplay = dinteroapi.ExternalPaymentDisplay
+
+// ExternalPaymentTerm is a link to terms of an external payment method.
+type ExternalPaymentTerm = dinteroapi.ExternalPaymentTerm
+
 // FeatureToggle is a feature toggle.
 type FeatureToggle = dinteroapi.FeatureToggle
 
 // Values of FeatureToggle.
 const (
 	FeatureToggleStrictSessionAmounts FeatureToggle = dinteroapi.FeatureToggleStrictSessionAmounts
+)
+
+// GeneratePaymentTokenConfiguration is the Dintero Checkout API's
+// GeneratePaymentTokenConfiguration: How the customer agrees to saving the card (only with
+// generate_payment_token).
+type GeneratePaymentTokenConfiguration = dinteroapi.GeneratePaymentTokenConfiguration
+
+// GeneratePaymentTokenConfigurationSaveCardCheckbox is the Dintero Checkout API's
+// GeneratePaymentTokenConfigurationSaveCardCheckbox: opt_in: the save-card checkbox starts
+// unchecked; opt_out: checked.
+type GeneratePaymentTokenConfigurationSaveCardCheckbox = dinteroapi.GeneratePaymentTokenConfigurationSaveCardCheckbox
+
+// Values of GeneratePaymentTokenConfigurationSaveCardCheckbox.
+const (
+	GeneratePaymentTokenConfigurationSaveCardCheckboxOptIn  GeneratePaymentTokenConfigurationSaveCardCheckbox = dinteroapi.GeneratePaymentTokenConfigurationSaveCardCheckboxOptIn
+	GeneratePaymentTokenConfigurationSaveCardCheckboxOptOut GeneratePaymentTokenConfigurationSaveCardCheckbox = dinteroapi.GeneratePaymentTokenConfigurationSaveCardCheckboxOptOut
 )
 
 // GiftCard is a gift card applied to the order.
@@ -471,6 +582,29 @@ const (
 // Instabank postponement product.
 type InstabankPostponementProduct = dinteroapi.InstabankPostponementProduct
 
+// InvoiceDeliveryMethod is the Dintero Checkout API's InvoiceDeliveryMethod: Who sends the invoice
+// to the customer.
+type InvoiceDeliveryMethod = dinteroapi.InvoiceDeliveryMethod
+
+// Values of InvoiceDeliveryMethod.
+const (
+	InvoiceDeliveryMethodMerchant InvoiceDeliveryMethod = dinteroapi.InvoiceDeliveryMethodMerchant
+	InvoiceDeliveryMethodProvider InvoiceDeliveryMethod = dinteroapi.InvoiceDeliveryMethodProvider
+)
+
+// InvoiceSchedule is the Dintero Checkout API's InvoiceSchedule: When a grouped invoice is issued
+// (on the first day of the interval).
+type InvoiceSchedule = dinteroapi.InvoiceSchedule
+
+// InvoiceScheduleInterval is the Dintero Checkout API's InvoiceScheduleInterval: Invoice interval.
+type InvoiceScheduleInterval = dinteroapi.InvoiceScheduleInterval
+
+// Values of InvoiceScheduleInterval.
+const (
+	InvoiceScheduleIntervalMonthly   InvoiceScheduleInterval = dinteroapi.InvoiceScheduleIntervalMonthly
+	InvoiceScheduleIntervalQuarterly InvoiceScheduleInterval = dinteroapi.InvoiceScheduleIntervalQuarterly
+)
+
 // KlarnaConfiguration is the Dintero Checkout API's KlarnaConfiguration: Klarna configuration.
 type KlarnaConfiguration = dinteroapi.KlarnaConfiguration
 
@@ -483,8 +617,56 @@ const (
 	KlarnaConfigurationTypePaymentType KlarnaConfigurationType = dinteroapi.KlarnaConfigurationTypePaymentType
 )
 
+// KraviaConfiguration is the Dintero Checkout API's KraviaConfiguration: Kravia (invoice)
+// configuration.
+type KraviaConfiguration = dinteroapi.KraviaConfiguration
+
+// KraviaConfigurationType is the Dintero Checkout API's KraviaConfigurationType: Denotes what kind
+// of config parameter this is.
+type KraviaConfigurationType = dinteroapi.KraviaConfigurationType
+
+// Values of KraviaConfigurationType.
+const (
+	KraviaConfigurationTypePaymentType KraviaConfigurationType = dinteroapi.KraviaConfigurationTypePaymentType
+)
+
+// KraviaGroupedInvoiceConfiguration is the Dintero Checkout API's
+// KraviaGroupedInvoiceConfiguration: Kravia B2B invoices grouped per interval.
+type KraviaGroupedInvoiceConfiguration = dinteroapi.KraviaGroupedInvoiceConfiguration
+
+// KraviaGroupedInvoiceConfigurationType is the Dintero Checkout API's
+// KraviaGroupedInvoiceConfigurationType: Always payment_product_type.
+type KraviaGroupedInvoiceConfigurationType = dinteroapi.KraviaGroupedInvoiceConfigurationType
+
+// Values of KraviaGroupedInvoiceConfigurationType.
+const (
+	KraviaGroupedInvoiceConfigurationTypePaymentProductType KraviaGroupedInvoiceConfigurationType = dinteroapi.KraviaGroupedInvoiceConfigurationTypePaymentProductType
+)
+
+// KraviaInvoiceConfiguration is a Kravia invoice payment product.
+type KraviaInvoiceConfiguration = dinteroapi.KraviaInvoiceConfiguration
+
+// KraviaInvoiceConfigurationType is the Dintero Checkout API's KraviaInvoiceConfigurationType:
+// Always payment_product_type.
+type KraviaInvoiceConfigurationType = dinteroapi.KraviaInvoiceConfigurationType
+
+// Values of KraviaInvoiceConfigurationType.
+const (
+	KraviaInvoiceConfigurationTypePaymentProductType KraviaInvoiceConfigurationType = dinteroapi.KraviaInvoiceConfigurationTypePaymentProductType
+)
+
 // Merchant is the Dintero Checkout API's Merchant: Merchant information shown in the checkout.
 type Merchant = dinteroapi.Merchant
+
+// MerchantPlatformType is the Dintero Checkout API's MerchantPlatformType: Kind of platform the
+// merchant is.
+type MerchantPlatformType = dinteroapi.MerchantPlatformType
+
+// Values of MerchantPlatformType.
+const (
+	MerchantPlatformTypeAggregator  MerchantPlatformType = dinteroapi.MerchantPlatformTypeAggregator
+	MerchantPlatformTypeMarketplace MerchantPlatformType = dinteroapi.MerchantPlatformTypeMarketplace
+)
 
 // MyDinteroTerms is the Dintero Checkout API's MyDinteroTerms: myDintero terms accepted by the
 // customer.
@@ -500,6 +682,7 @@ type MyDinteroUserCreationActions = dinteroapi.MyDinteroUserCreationActions
 // Values of MyDinteroUserCreationActions.
 const (
 	MyDinteroUserCreationActionsCreateUser MyDinteroUserCreationActions = dinteroapi.MyDinteroUserCreationActionsCreateUser
+	MyDinteroUserCreationActionsSkip       MyDinteroUserCreationActions = dinteroapi.MyDinteroUserCreationActionsSkip
 )
 
 // NetaxeptConfiguration is the Dintero Checkout API's NetaxeptConfiguration: Netaxept
@@ -540,6 +723,12 @@ const (
 	NetaxeptTerminalTerminalTerminalDefaultAspx       NetaxeptTerminalTerminal = dinteroapi.NetaxeptTerminalTerminalTerminalDefaultAspx
 	NetaxeptTerminalTerminalTerminalMobileDefaultAspx NetaxeptTerminalTerminal = dinteroapi.NetaxeptTerminalTerminalTerminalMobileDefaultAspx
 )
+
+// OpeningHours is the Dintero Checkout API's OpeningHours: Opening hours of a location.
+type OpeningHours = dinteroapi.OpeningHours
+
+// OpeningHoursPeriod is the Dintero Checkout API's OpeningHoursPeriod: One opening period.
+type OpeningHoursPeriod = dinteroapi.OpeningHoursPeriod
 
 // Order is the order to be paid.
 type Order = dinteroapi.Order
@@ -613,8 +802,18 @@ type PaymentTokenOrder = dinteroapi.PaymentTokenOrder
 type PaymentTokenSession = dinteroapi.PaymentTokenSession
 
 // PaymentTokenSessionConfiguration is the Dintero Checkout API's PaymentTokenSessionConfiguration:
-// Branding of a payment-token session.
+// Branding and channel of a payment-token session.
 type PaymentTokenSessionConfiguration = dinteroapi.PaymentTokenSessionConfiguration
+
+// PaymentTokenSessionConfigurationChannel is the Dintero Checkout API's
+// PaymentTokenSessionConfigurationChannel: ecommerce (default) or in_app (app-switch return_url).
+type PaymentTokenSessionConfigurationChannel = dinteroapi.PaymentTokenSessionConfigurationChannel
+
+// Values of PaymentTokenSessionConfigurationChannel.
+const (
+	PaymentTokenSessionConfigurationChannelEcommerce PaymentTokenSessionConfigurationChannel = dinteroapi.PaymentTokenSessionConfigurationChannelEcommerce
+	PaymentTokenSessionConfigurationChannelInApp     PaymentTokenSessionConfigurationChannel = dinteroapi.PaymentTokenSessionConfigurationChannelInApp
+)
 
 // PaymentTokenSessionRequest is a session that only creates a card token.
 type PaymentTokenSessionRequest = dinteroapi.PaymentTokenSessionRequest
@@ -644,10 +843,13 @@ type PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPayment
 
 // Values of PayoutPaymentProductPaymentProduct.
 const (
-	PayoutPaymentProductPaymentProductBambora   PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductBambora
-	PayoutPaymentProductPaymentProductCollector PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductCollector
-	PayoutPaymentProductPaymentProductKlarna    PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductKlarna
-	PayoutPaymentProductPaymentProductPayex     PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductPayex
+	PayoutPaymentProductPaymentProductBambora    PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductBambora
+	PayoutPaymentProductPaymentProductCollector  PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductCollector
+	PayoutPaymentProductPaymentProductDinteroPSP PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductDinteroPSP
+	PayoutPaymentProductPaymentProductKlarna     PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductKlarna
+	PayoutPaymentProductPaymentProductKravia     PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductKravia
+	PayoutPaymentProductPaymentProductPayex      PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductPayex
+	PayoutPaymentProductPaymentProductSwish      PayoutPaymentProductPaymentProduct = dinteroapi.PayoutPaymentProductPaymentProductSwish
 )
 
 // PayoutSplit is the Dintero Checkout API's PayoutSplit: Part of an amount paid out to one seller.
@@ -687,11 +889,35 @@ type PublishMessageType = dinteroapi.PublishMessageType
 const (
 	PublishMessageTypeApp          PublishMessageType = dinteroapi.PublishMessageTypeApp
 	PublishMessageTypeCheckoutLink PublishMessageType = dinteroapi.PublishMessageTypeCheckoutLink
+	PublishMessageTypeTerminal     PublishMessageType = dinteroapi.PublishMessageTypeTerminal
 )
 
 // RequestHeaders is the Dintero Checkout API's RequestHeaders: Request headers stored with an
 // event.
 type RequestHeaders = dinteroapi.RequestHeaders
+
+// SCAAmountLimit is an amount limit in one currency.
+type SCAAmountLimit = dinteroapi.SCAAmountLimit
+
+// SCALiabilityRule is a rule for skipping SCA: amount_lte, below the limits for the card issuer
+// countries.
+type SCALiabilityRule = dinteroapi.SCALiabilityRule
+
+// SCALiabilityRuleType is the kind of rule.
+type SCALiabilityRuleType = dinteroapi.SCALiabilityRuleType
+
+// Values of SCALiabilityRuleType.
+const (
+	SCALiabilityRuleTypeAmountLte SCALiabilityRuleType = dinteroapi.SCALiabilityRuleTypeAmountLte
+)
+
+// SCANetworkExemptions is the Dintero Checkout API's SCANetworkExemptions: Exemptions passed to the
+// issuer (Dintero must approve them; low_risk wins over low_value).
+type SCANetworkExemptions = dinteroapi.SCANetworkExemptions
+
+// SCAPolicy is the Dintero Checkout API's SCAPolicy: When strong customer authentication may be
+// skipped (the merchant then carries the liability).
+type SCAPolicy = dinteroapi.SCAPolicy
 
 // SantanderConfiguration is the Dintero Checkout API's SantanderConfiguration: Santander
 // configuration.
@@ -722,6 +948,19 @@ const (
 	SantanderDebitAccountConfigurationTypePaymentProductType SantanderDebitAccountConfigurationType = dinteroapi.SantanderDebitAccountConfigurationTypePaymentProductType
 )
 
+// SeitatechConfiguration is the Dintero Checkout API's SeitatechConfiguration: Seitatech
+// configuration (in-person payment on a registered terminal).
+type SeitatechConfiguration = dinteroapi.SeitatechConfiguration
+
+// SeitatechConfigurationType is the Dintero Checkout API's SeitatechConfigurationType: Denotes what
+// kind of config parameter this is.
+type SeitatechConfigurationType = dinteroapi.SeitatechConfigurationType
+
+// Values of SeitatechConfigurationType.
+const (
+	SeitatechConfigurationTypePaymentType SeitatechConfigurationType = dinteroapi.SeitatechConfigurationTypePaymentType
+)
+
 // Session is a checkout session as Dintero returns it.
 type Session = dinteroapi.Session
 
@@ -730,13 +969,14 @@ type Session = dinteroapi.Session
 type SessionConfiguration = dinteroapi.SessionConfiguration
 
 // SessionConfigurationChannel is the Dintero Checkout API's SessionConfigurationChannel: Special
-// behaviour: in_app (app-switch return_url) or in_store.
+// behaviour: ecommerce (default), in_app (app-switch return_url) or in_store.
 type SessionConfigurationChannel = dinteroapi.SessionConfigurationChannel
 
 // Values of SessionConfigurationChannel.
 const (
-	SessionConfigurationChannelInApp   SessionConfigurationChannel = dinteroapi.SessionConfigurationChannelInApp
-	SessionConfigurationChannelInStore SessionConfigurationChannel = dinteroapi.SessionConfigurationChannelInStore
+	SessionConfigurationChannelEcommerce SessionConfigurationChannel = dinteroapi.SessionConfigurationChannelEcommerce
+	SessionConfigurationChannelInApp     SessionConfigurationChannel = dinteroapi.SessionConfigurationChannelInApp
+	SessionConfigurationChannelInStore   SessionConfigurationChannel = dinteroapi.SessionConfigurationChannelInStore
 )
 
 // SessionConfigurationDefaultPaymentType is the Dintero Checkout API's
@@ -746,7 +986,10 @@ type SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDef
 
 // Values of SessionConfigurationDefaultPaymentType.
 const (
+	SessionConfigurationDefaultPaymentTypeBamboraApplepay                    SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeBamboraApplepay
 	SessionConfigurationDefaultPaymentTypeBamboraCreditcard                  SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeBamboraCreditcard
+	SessionConfigurationDefaultPaymentTypeBamboraGooglepay                   SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeBamboraGooglepay
+	SessionConfigurationDefaultPaymentTypeBamboraMobilepay                   SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeBamboraMobilepay
 	SessionConfigurationDefaultPaymentTypeBamboraVipps                       SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeBamboraVipps
 	SessionConfigurationDefaultPaymentTypeCollectorFinance                   SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeCollectorFinance
 	SessionConfigurationDefaultPaymentTypeCollectorInstallment               SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeCollectorInstallment
@@ -754,7 +997,11 @@ const (
 	SessionConfigurationDefaultPaymentTypeCollectorInvoice                   SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeCollectorInvoice
 	SessionConfigurationDefaultPaymentTypeCollectorInvoiceB2B                SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeCollectorInvoiceB2B
 	SessionConfigurationDefaultPaymentTypeCollectorInvoiceB2BPreapproved     SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeCollectorInvoiceB2BPreapproved
+	SessionConfigurationDefaultPaymentTypeDinteroPSPApplepay                 SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeDinteroPSPApplepay
+	SessionConfigurationDefaultPaymentTypeDinteroPSPClicktopay               SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeDinteroPSPClicktopay
 	SessionConfigurationDefaultPaymentTypeDinteroPSPCreditcard               SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeDinteroPSPCreditcard
+	SessionConfigurationDefaultPaymentTypeDinteroPSPGooglepay                SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeDinteroPSPGooglepay
+	SessionConfigurationDefaultPaymentTypeDinteroPSPVipps                    SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeDinteroPSPVipps
 	SessionConfigurationDefaultPaymentTypeDinteroZero                        SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeDinteroZero
 	SessionConfigurationDefaultPaymentTypeInstabankFinance                   SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeInstabankFinance
 	SessionConfigurationDefaultPaymentTypeInstabankInstallment               SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeInstabankInstallment
@@ -762,6 +1009,9 @@ const (
 	SessionConfigurationDefaultPaymentTypeInstabankPostponement              SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeInstabankPostponement
 	SessionConfigurationDefaultPaymentTypeKlarnaBillie                       SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeKlarnaBillie
 	SessionConfigurationDefaultPaymentTypeKlarnaKlarna                       SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeKlarnaKlarna
+	SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2B                   SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2B
+	SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2BGrouped            SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2BGrouped
+	SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2C                   SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2C
 	SessionConfigurationDefaultPaymentTypeNetaxeptCreditcard                 SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeNetaxeptCreditcard
 	SessionConfigurationDefaultPaymentTypePayexApplepay                      SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypePayexApplepay
 	SessionConfigurationDefaultPaymentTypePayexClicktopay                    SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypePayexClicktopay
@@ -771,7 +1021,9 @@ const (
 	SessionConfigurationDefaultPaymentTypePayexSwish                         SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypePayexSwish
 	SessionConfigurationDefaultPaymentTypePayexVipps                         SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypePayexVipps
 	SessionConfigurationDefaultPaymentTypeSantanderDebitAccount              SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeSantanderDebitAccount
+	SessionConfigurationDefaultPaymentTypeSeitatechInPerson                  SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeSeitatechInPerson
 	SessionConfigurationDefaultPaymentTypeSwishSwish                         SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeSwishSwish
+	SessionConfigurationDefaultPaymentTypeTwoInvoiceB2B                      SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeTwoInvoiceB2B
 	SessionConfigurationDefaultPaymentTypeVipps                              SessionConfigurationDefaultPaymentType = dinteroapi.SessionConfigurationDefaultPaymentTypeVipps
 )
 
@@ -832,6 +1084,19 @@ const (
 	SessionEventNameUNKNOWN                    SessionEventName = dinteroapi.SessionEventNameUNKNOWN
 	SessionEventNameUPDATESESSION              SessionEventName = dinteroapi.SessionEventNameUPDATESESSION
 	SessionEventNameVISITED                    SessionEventName = dinteroapi.SessionEventNameVISITED
+)
+
+// SessionEventUpdateResult is the Dintero Checkout API's SessionEventUpdateResult: What an update
+// did to part of the session.
+type SessionEventUpdateResult = dinteroapi.SessionEventUpdateResult
+
+// SessionEventUpdateResultStatus is the Dintero Checkout API's SessionEventUpdateResultStatus:
+// NOT_MODIFIED when the update left it as it was (new values may appear).
+type SessionEventUpdateResultStatus = dinteroapi.SessionEventUpdateResultStatus
+
+// Values of SessionEventUpdateResultStatus.
+const (
+	SessionEventUpdateResultStatusNOTMODIFIED SessionEventUpdateResultStatus = dinteroapi.SessionEventUpdateResultStatusNOTMODIFIED
 )
 
 // SessionExpress is the Dintero Checkout API's SessionExpress: Express checkout: the customer gives
@@ -906,6 +1171,13 @@ type SessionURLs = dinteroapi.SessionURLs
 // shipping options) for a locked session.
 type SessionUpdateRequest = dinteroapi.SessionUpdateRequest
 
+// ShipmentItem is an order line (or part of one) delivered by a shipment.
+type ShipmentItem = dinteroapi.ShipmentItem
+
+// ShippingETA is the Dintero Checkout API's ShippingETA: Estimated time of arrival, absolute
+// (starts_at, ends_at) or relative (working days, weekdays).
+type ShippingETA = dinteroapi.ShippingETA
+
 // ShippingOption is a shipping option.
 type ShippingOption = dinteroapi.ShippingOption
 
@@ -919,6 +1191,18 @@ const (
 	ShippingOptionDeliveryMethodNone        ShippingOptionDeliveryMethod = dinteroapi.ShippingOptionDeliveryMethodNone
 	ShippingOptionDeliveryMethodPickUp      ShippingOptionDeliveryMethod = dinteroapi.ShippingOptionDeliveryMethodPickUp
 	ShippingOptionDeliveryMethodUnspecified ShippingOptionDeliveryMethod = dinteroapi.ShippingOptionDeliveryMethodUnspecified
+)
+
+// ShippingPayInStore is the Dintero Checkout API's ShippingPayInStore: Pay in store at pick-up; the
+// amount paid in the checkout is zero.
+type ShippingPayInStore = dinteroapi.ShippingPayInStore
+
+// ShippingPayInStoreType is the Dintero Checkout API's ShippingPayInStoreType: Always full.
+type ShippingPayInStoreType = dinteroapi.ShippingPayInStoreType
+
+// Values of ShippingPayInStoreType.
+const (
+	ShippingPayInStoreTypeFull ShippingPayInStoreType = dinteroapi.ShippingPayInStoreTypeFull
 )
 
 // ShippingTimeWindow is a time window.
@@ -942,9 +1226,32 @@ const (
 	SwishConfigurationTypePaymentType SwishConfigurationType = dinteroapi.SwishConfigurationTypePaymentType
 )
 
+// SwishProductConfiguration is the Dintero Checkout API's SwishProductConfiguration: Swish
+// payments.
+type SwishProductConfiguration = dinteroapi.SwishProductConfiguration
+
+// SwishProductConfigurationType is the Dintero Checkout API's SwishProductConfigurationType: Always
+// payment_product_type.
+type SwishProductConfigurationType = dinteroapi.SwishProductConfigurationType
+
+// Values of SwishProductConfigurationType.
+const (
+	SwishProductConfigurationTypePaymentProductType SwishProductConfigurationType = dinteroapi.SwishProductConfigurationTypePaymentProductType
+)
+
 // SystemRequestHeaders is the Dintero Checkout API's SystemRequestHeaders: Request headers of the
 // system that created the session.
 type SystemRequestHeaders = dinteroapi.SystemRequestHeaders
+
+// TokenAuthMethod is a cardholder authentication method in token flows: 3DS or a device-bound
+// passkey.
+type TokenAuthMethod = dinteroapi.TokenAuthMethod
+
+// Values of TokenAuthMethod.
+const (
+	TokenAuthMethodPasskey TokenAuthMethod = dinteroapi.TokenAuthMethodPasskey
+	TokenAuthMethodThreeDS TokenAuthMethod = dinteroapi.TokenAuthMethodThreeDS
+)
 
 // TokenProvider is the Dintero Checkout API's TokenProvider: Which card token to create, and with
 // which provider.
@@ -966,6 +1273,40 @@ type TokenType = dinteroapi.TokenType
 const (
 	TokenTypePaymentToken    TokenType = dinteroapi.TokenTypePaymentToken
 	TokenTypeRecurrenceToken TokenType = dinteroapi.TokenTypeRecurrenceToken
+)
+
+// TwoConfiguration is the Dintero Checkout API's TwoConfiguration: Two (B2B invoice) configuration.
+type TwoConfiguration = dinteroapi.TwoConfiguration
+
+// TwoConfigurationType is the Dintero Checkout API's TwoConfigurationType: Denotes what kind of
+// config parameter this is.
+type TwoConfigurationType = dinteroapi.TwoConfigurationType
+
+// Values of TwoConfigurationType.
+const (
+	TwoConfigurationTypePaymentType TwoConfigurationType = dinteroapi.TwoConfigurationTypePaymentType
+)
+
+// TwoInvoiceConfiguration is a Two B2B invoice.
+type TwoInvoiceConfiguration = dinteroapi.TwoInvoiceConfiguration
+
+// TwoInvoiceConfigurationDurationDays is the Dintero Checkout API's
+// TwoInvoiceConfigurationDurationDays: Days until the invoice is due, 14 or 30.
+type TwoInvoiceConfigurationDurationDays = dinteroapi.TwoInvoiceConfigurationDurationDays
+
+// Values of TwoInvoiceConfigurationDurationDays.
+const (
+	TwoInvoiceConfigurationDurationDaysFourteenDays TwoInvoiceConfigurationDurationDays = dinteroapi.TwoInvoiceConfigurationDurationDaysFourteenDays
+	TwoInvoiceConfigurationDurationDaysThirtyDays   TwoInvoiceConfigurationDurationDays = dinteroapi.TwoInvoiceConfigurationDurationDaysThirtyDays
+)
+
+// TwoInvoiceConfigurationType is the Dintero Checkout API's TwoInvoiceConfigurationType: Always
+// payment_product_type.
+type TwoInvoiceConfigurationType = dinteroapi.TwoInvoiceConfigurationType
+
+// Values of TwoInvoiceConfigurationType.
+const (
+	TwoInvoiceConfigurationTypePaymentProductType TwoInvoiceConfigurationType = dinteroapi.TwoInvoiceConfigurationTypePaymentProductType
 )
 
 // VippsConfiguration is the Dintero Checkout API's VippsConfiguration: Vipps configuration.

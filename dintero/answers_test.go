@@ -123,7 +123,7 @@ func TestATokenEndpointFailureIsRetriedByOnePolicy(t *testing.T) {
 			dintero.FaultSuiteFastRetries(c)
 			_, err = c.GetSession(context.Background(), "T12345678.abc")
 			var apiErr *dintero.APIError
-			require.True(t, errors.As(err, &apiErr), "%v", err)
+			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, http.StatusServiceUnavailable, apiErr.StatusCode)
 			assert.EqualValues(t, maxRetries+1, token.Load(), "token requests")
 			assert.Zero(t, api.Load(), "no API request without a token")

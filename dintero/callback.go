@@ -34,21 +34,28 @@ package dintero
 // The request body is not part of the signed payload. For callbacks configured with
 // method=POST the body is therefore unauthenticated: trust only the signed URL parameters
 // (transaction_id, session_id, …) and fetch the transaction or session from the API.
+//
+// The path and query are taken from r.RequestURI, the request line as it arrived, so that
+// verification still works when http.StripPrefix or a router has rewritten r.URL.Path.
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/paysession/paysession-go/dintero/internal/callbacksig"
 	"github.com/paysession/paysession-go/internal/redact"
+	"github.com/paysession/paysession-go/internal/wwwform"
 )
 
 // SignatureHeader is the name of the HTTP header in which Dintero sends the callback
@@ -123,8 +130,16 @@ type CallbackVerifier struct {
 	// without the port). Set it when the service runs behind a proxy or load balancer that
 	// rewrites the Host header; empty means use r.Host (or r.URL.Host if r.Host is empty).
 	// It is deliberately a fixed setting rather than read from X-Forwarded-Host, which the
-	// sender controls. If a proxy also rewrites the path or query, restore r.URL (for example
-	// on a shallow copy of the request) before calling Verify.
+	// sender controls.
+	//
+	// Behind a reverse proxy or load balancer, Dintero's signature covers the method, the host
+	// name, the path and the query of the URL it called, so the proxy must keep the method, the
+	// path and the query byte for byte (no re-encoding, reordering, added or removed
+	// parameters) and pass the Dintero-Signature header on; the host either stays in the Host
+	// header or is set here. A proxy that moves the service to another path (public
+	// /shop/dintero/callback, backend /dintero/callback) breaks verification unless the
+	// handler restores the public request line in r.RequestURI (on a shallow copy of the
+	// request) before calling Verify or Parse.
 	Host string
 
 	// Now returns the current time; nil means time.Now. Tests can fix it.
@@ -135,36 +150,51 @@ type CallbackVerifier struct {
 // account, and that the signature's timestamp is within Tolerance of the current time.
 //
 // The signed payload is built from r.Method, the host name (Host, else r.Host, else
-// r.URL.Host; port removed, lower-cased), r.URL.EscapedPath() and r.URL.RawQuery
-// (canonicalized as package callbacksig describes). The body is not read.
+// r.URL.Host; port removed, lower-cased), and the path and query of r.RequestURI
+// (canonicalized as package callbacksig describes). r.RequestURI is the request line as the
+// server received it, which http.StripPrefix and routers leave alone when they rewrite
+// r.URL.Path; a request without one (built with http.NewRequest rather than received) is
+// verified with r.URL.EscapedPath() and r.URL.RawQuery. The body is not read.
 //
 // It returns nil on success. An error wrapping ErrInvalidSignature (and exactly one of
 // ErrSignatureMissing, ErrSignatureMalformed, ErrSignatureMismatch, ErrSignatureStale or
-// ErrSignatureFuture) means the request must be rejected. Any other error means the verifier
-// itself is misconfigured (empty AccountID or Secret, negative Tolerance, nil request).
+// ErrSignatureFuture) means the request must be rejected. An error wrapping ErrMisconfigured
+// means the verifier itself is misconfigured (an AccountID that is not "T" or "P" and eight
+// digits, an empty Secret, a negative Tolerance); a nil request is an error of its own.
 //
 // The signature is checked before the timestamp, so a stale or future error is only reported
 // for requests that Dintero really signed. Signatures are compared in constant time.
 // A valid signature can be replayed within the tolerance window: handle callbacks
 // idempotently (Dintero also retries them).
 func (v CallbackVerifier) Verify(r *http.Request) error {
+	_, err := v.verify(r)
+	return err
+}
+
+// verify is Verify, also returning the signature's timestamp on success.
+func (v CallbackVerifier) verify(r *http.Request) (time.Time, error) {
 	if err := v.checkConfig(); err != nil {
-		return err
+		return time.Time{}, err
 	}
 	if r == nil {
-		return errors.New("dintero: CallbackVerifier.Verify: nil request")
+		return time.Time{}, errors.New("dintero: CallbackVerifier: nil request")
+	}
+	if path, query := callbacksig.Target(r); len(path)+len(query) > MaxCallbackURL {
+		// Dintero's callback query is a handful of short parameters; a longer one is not worth
+		// canonicalising and hashing (net/http accepts request lines of up to 1 MiB).
+		return time.Time{}, fmt.Errorf("%w: request URL of %d bytes, more than %d", ErrInvalidRequest, len(path)+len(query), MaxCallbackURL)
 	}
 	values := r.Header.Values(SignatureHeader)
 	switch len(values) {
 	case 0:
-		return ErrSignatureMissing
+		return time.Time{}, ErrSignatureMissing
 	case 1:
 	default:
-		return fmt.Errorf("%w: header sent %d times", ErrSignatureMalformed, len(values))
+		return time.Time{}, fmt.Errorf("%w: header sent %d times", ErrSignatureMalformed, len(values))
 	}
 	ts, sigs, err := parseSignatureHeader(values[0])
 	if err != nil {
-		return err
+		return time.Time{}, err
 	}
 
 	host := v.Host
@@ -178,7 +208,7 @@ func (v CallbackVerifier) Verify(r *http.Request) error {
 		match = hmac.Equal(sig, want) || match
 	}
 	if !match {
-		return ErrSignatureMismatch
+		return time.Time{}, ErrSignatureMismatch
 	}
 
 	tolerance := v.Tolerance
@@ -198,25 +228,29 @@ func (v CallbackVerifier) Verify(r *http.Request) error {
 	// limits, and negating the minimum Duration would overflow for absurd timestamps.
 	if signedAt.Before(current) {
 		if age := current.Sub(signedAt); age > tolerance {
-			return fmt.Errorf("%w: signed %s ago, tolerance %s", ErrSignatureStale, age, tolerance)
+			return time.Time{}, fmt.Errorf("%w: signed %s ago, tolerance %s", ErrSignatureStale, age, tolerance)
 		}
 	} else if ahead := signedAt.Sub(current); ahead > tolerance {
-		return fmt.Errorf("%w: signed %s ahead of the local clock, tolerance %s", ErrSignatureFuture, ahead, tolerance)
+		return time.Time{}, fmt.Errorf("%w: signed %s ahead of the local clock, tolerance %s", ErrSignatureFuture, ahead, tolerance)
 	}
-	return nil
+	return signedAt, nil
 }
 
-// checkConfig reports verifier misconfiguration. These errors deliberately do not wrap
-// ErrInvalidSignature: they are the server's fault, not the request's.
+// checkConfig reports verifier misconfiguration. These errors wrap ErrMisconfigured and
+// deliberately not ErrInvalidSignature: they are the server's fault, not the request's. A
+// malformed account id would otherwise only show up as a signature mismatch on every callback.
 func (v CallbackVerifier) checkConfig() error {
 	switch {
 	case v.AccountID == "":
-		return errors.New("dintero: CallbackVerifier.AccountID is empty")
+		return misconfigured("CallbackVerifier.AccountID is empty")
+	case !accountIDPattern.MatchString(v.AccountID):
+		// Not echoed: a secret pasted into the wrong field would end up in a log.
+		return misconfigured("CallbackVerifier.AccountID (%d bytes) is not T or P and eight digits, e.g. T12345678", len(v.AccountID))
 	case v.Secret == "":
 		// An empty HMAC key is a key everybody knows: refuse rather than accept forgeries.
-		return errors.New("dintero: CallbackVerifier.Secret is empty")
+		return misconfigured("CallbackVerifier.Secret is empty")
 	case v.Tolerance < 0:
-		return errors.New("dintero: CallbackVerifier.Tolerance is negative")
+		return misconfigured("CallbackVerifier.Tolerance is negative")
 	}
 	return nil
 }
@@ -316,4 +350,142 @@ func (v CallbackVerifier) nowDescription() string {
 		return "nil"
 	}
 	return "func"
+}
+
+// DeliveryHeader is the header in which Dintero sends a unique id for each delivery of a session
+// callback or a webhook ("event-delivery"). It is not signed.
+const DeliveryHeader = "Event-Delivery"
+
+// Callback is a session callback that Dintero sent to a session's url.callback_url, as
+// CallbackVerifier.Parse returns it after verifying the signature
+// (https://docs.dintero.com/checkout-api/example-session-callbacks/example_session_get_callback_url).
+//
+// The fields taken from the query are covered by the signature. DeliveryID, Transaction and Body
+// are not: nothing authenticates them, so act on TransactionID and read the transaction or the
+// session from Dintero when it matters.
+type Callback struct {
+	// TransactionID is transaction_id, the transaction the payment created. It is empty only in
+	// an error report (report_error=true in the callback URL).
+	TransactionID string
+	// SessionID is session_id, or sid when the callback URL asks for that name with
+	// sid_parameter_name=sid.
+	SessionID string
+	// MerchantReference is merchant_reference, the session's order.merchant_reference.
+	MerchantReference string
+	// Time is time, when the transaction was created; zero when it is missing or not RFC 3339.
+	Time time.Time
+	// Error is error, the error code of an error report (e.g. "authorization", "cancelled").
+	Error string
+	// Event is event, the transaction event reported (e.g. "CAPTURE" with report_event=CAPTURE
+	// in the callback URL); empty for the callback of the payment itself.
+	Event string
+	// EventID is event_id, the id of that event.
+	EventID string
+	// ReportError says the callback URL asks for error reports (report_error=true).
+	ReportError bool
+	// ReportEvents are the report_event values of the callback URL (CAPTURE, REFUND, VOID).
+	ReportEvents []string
+	// Method is the HTTP method: GET, or POST when the callback URL has method=POST.
+	Method string
+	// DeliveryID is the event-delivery header, Dintero's id of this delivery, for tracing. It
+	// is not signed; use IdempotencyKey to recognize a repeat.
+	DeliveryID string
+	// SignedAt is the time in the signature (Dintero-Signature t=…).
+	SignedAt time.Time
+	// Query holds every query parameter as sent, including the callback URL's own (your order
+	// id, method, includes, …).
+	Query url.Values
+	// Transaction is the POSTed body decoded (method=POST); nil for GET and for an empty body.
+	Transaction *Transaction
+	// Body is the POSTed body as received; nil for GET.
+	Body []byte
+}
+
+// IdempotencyKey returns a key that is equal for every delivery of the same callback and differs
+// between callbacks about different things: the signed transaction_id, session id, event,
+// event_id and error, as a query string ("event=CAPTURE&event_id=3&session_id=…&transaction_id=…").
+// Dintero delivers a callback at least once and retries it after a timeout or a 5xx, so a handler
+// should store the key with the work it does and skip a callback whose key it has seen. (The
+// event-delivery header is no substitute: it is not signed, so a replayed callback could bring a
+// new one, and Dintero does not document whether a retry keeps it.)
+func (c *Callback) IdempotencyKey() string {
+	key := url.Values{}
+	for name, value := range map[string]string{
+		"transaction_id": c.TransactionID, "session_id": c.SessionID,
+		"event": c.Event, "event_id": c.EventID, "error": c.Error,
+	} {
+		if value != "" {
+			key.Set(name, value)
+		}
+	}
+	return key.Encode() // sorted by name, escaped: distinct callbacks give distinct keys
+}
+
+// Parse verifies a session callback as Verify does and returns it typed. It accepts GET, and POST
+// (a callback URL with method=POST), whose body it reads, at most MaxIncomingBody bytes, and
+// decodes as the transaction; the body stays readable in r.Body afterwards. The signature is
+// checked before the body is read.
+//
+// Errors: ErrMisconfigured for a verifier that cannot work (checked first, whatever the request);
+// ErrMethodNotAllowed for another method; ErrInvalidSignature (with its kinds) for a signature
+// that is missing, malformed, wrong, stale or from the future; ErrRequestTooLarge for a body over
+// the limit; and ErrInvalidRequest for a callback without session id (or transaction_id outside
+// an error report) or with a body that is not JSON. HTTPStatus maps them to the status to
+// answer: Dintero retries on 5xx and gives up on 4xx.
+func (v CallbackVerifier) Parse(r *http.Request) (*Callback, error) {
+	if err := v.checkConfig(); err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, errors.New("dintero: CallbackVerifier: nil request")
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return nil, invalidRequest(ErrMethodNotAllowed, "a callback is GET or POST, not %.20q", r.Method)
+	}
+	signedAt, err := v.verify(r)
+	if err != nil {
+		return nil, err
+	}
+	_, rawQuery := callbacksig.Target(r)
+	q := wwwform.Parse(rawQuery) // the reading the signature was checked against
+	c := &Callback{
+		TransactionID:     q.Get("transaction_id"),
+		SessionID:         q.Get("session_id"),
+		MerchantReference: q.Get("merchant_reference"),
+		Error:             q.Get("error"),
+		Event:             q.Get("event"),
+		EventID:           q.Get("event_id"),
+		ReportEvents:      q["report_event"],
+		Method:            r.Method,
+		DeliveryID:        r.Header.Get(DeliveryHeader),
+		SignedAt:          signedAt,
+		Query:             q,
+	}
+	if sid := q.Get("sid"); sid != "" && (q.Get("sid_parameter_name") == "sid" || c.SessionID == "") {
+		c.SessionID = sid
+	}
+	c.ReportError, _ = strconv.ParseBool(q.Get("report_error"))
+	if t, err := time.Parse(time.RFC3339Nano, q.Get("time")); err == nil {
+		c.Time = t
+	}
+	switch {
+	case c.SessionID == "":
+		return nil, invalidRequest(ErrInvalidRequest, "callback without session_id or sid")
+	case c.TransactionID == "" && c.Error == "":
+		return nil, invalidRequest(ErrInvalidRequest, "callback without transaction_id or error")
+	}
+	if r.Method == http.MethodPost {
+		body, err := readIncomingBody(r)
+		if err != nil {
+			return nil, err
+		}
+		c.Body = body
+		if len(bytes.TrimSpace(body)) > 0 {
+			c.Transaction = &Transaction{}
+			if err := json.Unmarshal(body, c.Transaction); err != nil {
+				return nil, invalidRequest(ErrInvalidRequest, "callback body is not a transaction: %v", jsonProblem(err))
+			}
+		}
+	}
+	return c, nil
 }

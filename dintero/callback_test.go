@@ -98,11 +98,11 @@ func TestVerify(t *testing.T) {
 			"&session_id=T12345678.4XMDqv9GhFdvYfVeGvbEJH&transaction_id=T12345678.4XMDrWD3zBTjbdDYu6pzyb"
 		zeroSig = "0000000000000000000000000000000000000000000000000000000000000000"
 	)
-	replace := func(old, new string) string {
+	replace := func(old, replacement string) string {
 		if !strings.Contains(testCallbackURL, old) {
 			panic("test bug: " + old)
 		}
-		return strings.Replace(testCallbackURL, old, new, 1)
+		return strings.Replace(testCallbackURL, old, replacement, 1)
 	}
 	tests := []struct {
 		name    string
@@ -353,7 +353,7 @@ func TestVerifyOverHTTP(t *testing.T) {
 		resp, err := srv.Client().Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		io.Copy(io.Discard, resp.Body)
+		_, _ = io.Copy(io.Discard, resp.Body)
 		return resp.StatusCode
 	}
 
@@ -434,4 +434,18 @@ func FuzzParseSignatureHeader(f *testing.F) {
 			t.Fatalf("round trip of %q: %q → %d %d %v", header, canon, ts2, len(sigs2), err)
 		}
 	})
+}
+
+// TestCallbackOfAbsurdSizeIsRefusedCheaply: a request line of a megabyte is refused before its
+// query is parsed, canonicalised or hashed.
+func TestCallbackOfAbsurdSizeIsRefusedCheaply(t *testing.T) {
+	v := CallbackVerifier{AccountID: "T12345678", Secret: "callback-secret"}
+	uri := "/callback?transaction_id=" + strings.Repeat("a%26", 256<<10)
+	r := httptest.NewRequest(http.MethodGet, uri, nil)
+	r.Header.Set(SignatureHeader, "t=1700000000,v1="+strings.Repeat("0", 64))
+	err := v.Verify(r)
+	require.ErrorIs(t, err, ErrInvalidRequest)
+	assert.Equal(t, http.StatusBadRequest, HTTPStatus(err))
+	allocs := testing.AllocsPerRun(10, func() { _ = v.Verify(r) })
+	assert.LessOrEqual(t, allocs, 4.0)
 }

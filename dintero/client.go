@@ -21,7 +21,7 @@ import (
 
 // tokenAudience is the audience Dintero expects in a client-credentials grant, whatever host the
 // token is fetched from (https://docs.dintero.com/docs/checkout/authentication).
-const tokenAudience = "https://api.dintero.com/v1/accounts/"
+const tokenAudience = "https://api.dintero.com/v1/accounts/" //nolint:gosec // a URL prefix, not a credential
 
 // Client calls the Dintero Checkout sessions API. Create it with New; it is safe for concurrent
 // use by many goroutines, and should be reused: it caches the access token and the connections.
@@ -123,7 +123,10 @@ func (c *Client) prepare(req *http.Request) {
 // idempotent says whether the operation may be repeated after it could have reached the server.
 // The create calls may not: the API has no idempotency key, so a repeated create can make a second
 // session. They are retried only when the connection could not even be opened.
-func (c *Client) call(ctx context.Context, op string, idempotent bool, build func() (*http.Request, error), out any, raw *[]byte) error {
+//
+// check, when not nil, says whether the decoded answer is what the call promises; only an answer
+// that passes it is copied to raw (RawResponse is set on success only).
+func (c *Client) call(ctx context.Context, op string, idempotent bool, build func() (*http.Request, error), out any, raw *[]byte, check func() error) error {
 	if ctx == nil {
 		return invalid("%s: nil context", op)
 	}
@@ -143,6 +146,11 @@ func (c *Client) call(ctx context.Context, op string, idempotent bool, build fun
 	}
 	if err := json.Unmarshal(resp.Body, out); err != nil {
 		return invalidResponse(op, err, "decoding the %s: %s", resp.Describe(), untrusted.Line(err.Error(), 200))
+	}
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
 	}
 	if raw != nil {
 		*raw = append((*raw)[:0], resp.Body...)

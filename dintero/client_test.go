@@ -358,7 +358,7 @@ func TestAPIErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.Nil(t, s)
 			var apiErr *APIError
-			require.True(t, errors.As(err, &apiErr), "%T %v", err, err)
+			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, tt.status, apiErr.StatusCode)
 			assert.Equal(t, tt.wantCode, apiErr.Code)
 			assert.Equal(t, tt.wantMessage, apiErr.Message)
@@ -609,7 +609,7 @@ func TestClientCredentialsRefetchOnceAfter401(t *testing.T) {
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, 401, apiErr.StatusCode)
-	assert.EqualValues(t, before+1, ts.fetches.Load(), "exactly one refetch per call")
+	assert.Equal(t, before+1, ts.fetches.Load(), "exactly one refetch per call")
 }
 
 func TestTokenEndpointErrors(t *testing.T) {
@@ -816,7 +816,8 @@ func TestSessionsExactMultipleAndEarlyStop(t *testing.T) {
 	assert.EqualValues(t, 3, pages.Load(), "a full last page needs one more (empty) page to know it was the last")
 
 	pages.Store(0)
-	for range c.Sessions(context.Background(), Limit(10)) {
+	for _, err := range c.Sessions(context.Background(), Limit(10)) {
+		require.NoError(t, err)
 		break
 	}
 	assert.EqualValues(t, 1, pages.Load(), "breaking out of the loop stops fetching")

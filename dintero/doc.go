@@ -17,13 +17,23 @@
 //
 // Errors: an answer that is not 2xx is an *APIError with the status, Dintero's code and message,
 // the raw body and the request id. Input the client can tell is wrong (an empty session id, a
-// limit outside 1..100, a missing required field) is refused before anything is sent, with an
-// error wrapping ErrInvalidInput.
+// limit outside 1..100) is refused before anything is sent, with an error wrapping
+// ErrInvalidInput; so is a request that breaks a rule of the API (a missing required field, a
+// currency that is not ISO 4217, a negative amount, a VAT rate outside 0..100, a URL that is not
+// absolute, an expiry in the past, …): its *InvalidRequestError lists every problem with its JSON
+// path and rule.
 //
 // Retries: reads, updates and cancels are retried on connection errors and on 408, 429, 502, 503
 // and 504, with exponential backoff and Retry-After honoured (WithMaxRetries). The three create
 // calls are not retried once the request may have reached Dintero, because the API has no
 // idempotency key and a retry could create a second session.
+//
+// Your server: Dintero calls it too. CallbackVerifier.Parse verifies the session callback (sent
+// at least once, retried) and returns it typed, with an IdempotencyKey to recognize a repeat;
+// ExpressHandler answers the express-checkout callbacks (shipping address, discount codes) and
+// refuses to send an order Dintero would have to correct; WebhookVerifier.Parse verifies and
+// decodes account webhooks. HTTPStatus turns their errors into the status to answer. The fake,
+// package dinterotest, plays Dintero's side of all three in tests.
 //
 // Optional query parameters and headers are per-call options: IncludeSession() for the create
 // calls, Include(...) for GetSession, UpdateWithoutLock() and ForceShippingAddressCallback() for

@@ -166,14 +166,25 @@ func TestE2EPagingWalksEverySessionOnce(t *testing.T) {
 }
 
 func TestE2ESpecViolationIsExplained(t *testing.T) {
-	_, c := e2eSetup(t)
+	srv, c := e2eSetup(t)
+	// The client refuses what the spec rules out, before sending it.
 	req := e2eOrder("order-6", 5000)
 	req.Order.ShippingAddress = &dintero.OrderAddress{PhoneNumber: dintero.Ptr("call me")}
 	_, err := c.CreateSession(context.Background(), req)
+	var invalid *dintero.InvalidRequestError
+	require.ErrorAs(t, err, &invalid)
+	assert.Equal(t, "order.shipping_address.phone_number", invalid.Problems[0].Path)
+	assert.Zero(t, srv.Calls(dinterotest.OpCreateSession), "nothing was sent")
+
+	// An enum value the client lets through (enums stay open for values Dintero adds later) is
+	// the fake's to refuse, with Dintero's 400.
+	req = e2eOrder("order-6", 5000)
+	req.Order.Items[0].Type = dintero.Ptr(dintero.OrderItemType("gadget"))
+	_, err = c.CreateSession(context.Background(), req)
 	var apiErr *dintero.APIError
 	require.ErrorAs(t, err, &apiErr)
 	assert.Equal(t, http.StatusBadRequest, apiErr.StatusCode)
-	assert.Contains(t, apiErr.Message, "/order/shipping_address/phone_number")
+	assert.Contains(t, apiErr.Message, "/order/items/0/type")
 }
 
 func TestE2EWrongCredentials(t *testing.T) {

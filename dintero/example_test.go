@@ -21,18 +21,18 @@ func exampleServer() *httptest.Server {
 		w.Header().Set("Content-Type", "application/json")
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/auth/token"):
-			io.WriteString(w, `{"access_token":"eyJ.example","token_type":"Bearer","expires_in":14400}`)
+			_, _ = io.WriteString(w, `{"access_token":"eyJ.example","token_type":"Bearer","expires_in":14400}`)
 		case r.Method == http.MethodPost && r.URL.Path == "/v1/sessions":
-			io.WriteString(w, `{"id":"T12345678.4VfSpqnprujVvsa8sHhXjf","url":"https://checkout.dintero.com/v1/view/T12345678.4VfSpqnprujVvsa8sHhXjf"}`)
+			_, _ = io.WriteString(w, `{"id":"T12345678.4VfSpqnprujVvsa8sHhXjf","url":"https://checkout.dintero.com/v1/view/T12345678.4VfSpqnprujVvsa8sHhXjf"}`)
 		case r.Method == http.MethodGet && r.URL.Path == "/v1/sessions":
 			if r.URL.Query().Get("starting_after") != "" {
-				io.WriteString(w, `[{"id":"T12345678.3c"}]`)
+				_, _ = io.WriteString(w, `[{"id":"T12345678.3c"}]`)
 				return
 			}
-			io.WriteString(w, `[{"id":"T12345678.1a"},{"id":"T12345678.2b"}]`)
+			_, _ = io.WriteString(w, `[{"id":"T12345678.1a"},{"id":"T12345678.2b"}]`)
 		default:
 			w.WriteHeader(http.StatusNotFound)
-			io.WriteString(w, `{"error":{"code":"NOT_FOUND","message":"Session not found"}}`)
+			_, _ = io.WriteString(w, `{"error":{"code":"NOT_FOUND","message":"Session not found"}}`)
 		}
 	}))
 }
@@ -116,8 +116,10 @@ func ExampleCallbackVerifier() {
 	v := dintero.CallbackVerifier{AccountID: "T12345678", Secret: secret, Tolerance: 5 * time.Minute, Now: func() time.Time { return now }}
 	fmt.Println("valid:", v.Verify(r) == nil)
 
-	r.URL.RawQuery = strings.Replace(r.URL.RawQuery, "order-1", "order-2", 1)
-	err := v.Verify(r)
+	// The same signature on another URL does not verify.
+	tampered := httptest.NewRequest(http.MethodGet, strings.Replace(r.RequestURI, "order-1", "order-2", 1), nil)
+	tampered.Header = r.Header
+	err := v.Verify(tampered)
 	fmt.Println("tampered:", errors.Is(err, dintero.ErrSignatureMismatch))
 	// Output:
 	// valid: true

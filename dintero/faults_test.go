@@ -18,7 +18,6 @@ package dintero_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -125,12 +124,12 @@ func fltWantTransportError(t *testing.T, err error, op string, target error) {
 	t.Helper()
 	require.Error(t, err)
 	var apiErr *dintero.APIError
-	assert.False(t, errors.As(err, &apiErr), "not an API answer: %v", err)
+	assert.NotErrorAs(t, err, &apiErr, "not an API answer")
 	if target != nil {
 		assert.ErrorIs(t, err, target)
 	}
 	assert.True(t, strings.HasPrefix(err.Error(), "dintero: "+op+": "), "error names the call: %v", err)
-	assert.False(t, errors.Is(err, dintero.ErrInvalidInput), "a fault is not invalid input: %v", err)
+	assert.NotErrorIs(t, err, dintero.ErrInvalidInput, "a fault is not invalid input")
 }
 
 // TestFaultsInjected runs each fault the fake can inject against the calls it matters for. Every

@@ -164,8 +164,8 @@ func FuzzDecodeResponse(f *testing.F) {
 }
 
 // checkErrorText checks that err's message starts with prefix, is one line of valid UTF-8 of
-// at most max bytes, and shows no credential.
-func checkErrorText(t *testing.T, err error, prefix string, max int) {
+// at most maxLen bytes, and shows no credential.
+func checkErrorText(t *testing.T, err error, prefix string, maxLen int) {
 	t.Helper()
 	msg := err.Error()
 	switch {
@@ -175,8 +175,8 @@ func checkErrorText(t *testing.T, err error, prefix string, max int) {
 		t.Fatalf("error is more than one line: %q", msg)
 	case !utf8.ValidString(msg):
 		t.Fatalf("error is not valid UTF-8: %q", msg)
-	case len(msg) > max:
-		t.Fatalf("error of %d bytes (limit %d): %.300q…", len(msg), max, msg)
+	case len(msg) > maxLen:
+		t.Fatalf("error of %d bytes (limit %d): %.300q…", len(msg), maxLen, msg)
 	case strings.Contains(msg, fuzzCredential):
 		t.Fatalf("error shows the credential: %q", msg)
 	}

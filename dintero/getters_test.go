@@ -14,20 +14,20 @@ import (
 // generated struct, that pointer, so that calls chain.
 func TestGettersOfNilReceiversAndFields(t *testing.T) {
 	var s *dintero.Session
-	require.Equal(t, "", s.GetID())
+	require.Empty(t, s.GetID())
 	require.True(t, s.GetCreatedAt().IsZero())
 	require.Nil(t, s.GetCustomer())
-	require.Equal(t, "", s.GetCustomer().GetEmail(), "a chain through a nil pointer")
+	require.Empty(t, s.GetCustomer().GetEmail(), "a chain through a nil pointer")
 	require.Equal(t, dintero.PaymentOperationIntent(""), s.GetPaymentOperation())
 
 	s = &dintero.Session{}
-	require.Equal(t, "", s.GetID())
+	require.Empty(t, s.GetID())
 	require.Nil(t, s.GetCustomer())
-	require.Equal(t, "", s.GetCustomer().GetEmail())
+	require.Empty(t, s.GetCustomer().GetEmail())
 
 	var created *dintero.SessionCreated
-	require.Equal(t, "", created.GetURL())
-	require.Equal(t, "", created.GetSession().GetID())
+	require.Empty(t, created.GetURL())
+	require.Empty(t, created.GetSession().GetID())
 
 	var item *dintero.OrderItem
 	require.Zero(t, item.GetVAT())

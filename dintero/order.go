@@ -196,8 +196,8 @@ func SetOrderTotals(o *Order) error {
 
 // OrderUpdateFrom returns the order part of an UpdateSession request (SessionUpdateRequest.Order)
 // with every field of o that an update accepts: amount, currency, vat_amount,
-// merchant_reference_2, the addresses, partial_payment, items, shipping_option, store, discount
-// lines and codes, and gift cards. Left out are what an update cannot change
+// merchant_reference_2, event_reference, the addresses, partial_payment, items, shipping_option,
+// store, discount lines and codes, and gift cards. Left out are what an update cannot change
 // (merchant_reference, payout_destination_id) and what Dintero computes (gross_amount,
 // is_changed, and each item's gross_amount and version), so an order read from a session can be
 // changed and sent back.
@@ -218,6 +218,7 @@ func OrderUpdateFrom(o Order) OrderUpdate {
 		Currency:           Ptr(o.Currency),
 		VATAmount:          o.VATAmount,
 		MerchantReference2: o.MerchantReference2,
+		EventReference:     o.EventReference,
 		ShippingAddress:    o.ShippingAddress,
 		BillingAddress:     o.BillingAddress,
 		PartialPayment:     o.PartialPayment,

@@ -166,14 +166,14 @@ func TestLineVATRoundingBound(t *testing.T) {
 			require.NoError(t, err)
 			exact := new(big.Rat).Mul(big.NewRat(*item.Amount, 1), share)
 			diff := new(big.Rat).Sub(big.NewRat(*item.VATAmount, 1), exact)
-			require.True(t, new(big.Rat).Abs(diff).Cmp(big.NewRat(1, 2)) <= 0,
+			require.LessOrEqual(t, new(big.Rat).Abs(diff).Cmp(big.NewRat(1, 2)), 0,
 				"line VAT %d is not the nearest integer to %s", *item.VATAmount, exact.FloatString(4))
-			require.True(t, *item.VATAmount <= *item.Amount, "VAT never exceeds the amount")
+			require.LessOrEqual(t, *item.VATAmount, *item.Amount, "VAT never exceeds the amount")
 			sumVAT += *item.VATAmount
 			exactSum.Add(exactSum, exact)
 		}
 		diff := new(big.Rat).Sub(big.NewRat(sumVAT, 1), exactSum)
-		require.True(t, new(big.Rat).Abs(diff).Cmp(big.NewRat(int64(n), 2)) <= 0,
+		require.LessOrEqual(t, new(big.Rat).Abs(diff).Cmp(big.NewRat(int64(n), 2)), 0,
 			"%d lines at %v %%: the sum of line VAT %d is more than %d/2 away from %s", n, rate, sumVAT, n, exactSum.FloatString(4))
 	}
 }
@@ -335,7 +335,7 @@ func TestOrderUpdateFrom(t *testing.T) {
 	require.Len(t, u.Items, 1)
 	assert.Nil(t, u.Items[0].GrossAmount, "computed by Dintero")
 	assert.Nil(t, u.Items[0].Version, "computed by Dintero")
-	assert.Equal(t, true, *u.Items[0].IsChanged, "writable on an item")
+	assert.True(t, *u.Items[0].IsChanged, "writable on an item")
 	assert.Equal(t, &gross, o.Items[0].GrossAmount, "the order's items are not changed")
 	assert.NotNil(t, o.Items[0].Version, "the order's items are not changed")
 

@@ -2,7 +2,6 @@ package dintero_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -128,6 +127,6 @@ func TestEveryCallTakesRawResponse(t *testing.T) {
 		err := tc.call()
 		require.NoError(t, err, tc.name)
 		assert.NotEmpty(t, raw, "%s stores its body", tc.name)
-		assert.False(t, errors.Is(err, dintero.ErrInvalidInput))
+		assert.NotErrorIs(t, err, dintero.ErrInvalidInput)
 	}
 }

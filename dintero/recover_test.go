@@ -174,7 +174,7 @@ func TestFindCreatedSessionQueryAndOwnFilter(t *testing.T) {
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		query = r.URL.RawQuery
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `[
+		_, _ = io.WriteString(w, `[
 			{"id": "T12345678.new", "created_at": "2026-05-04T12:00:00Z", "order": {"amount": 100, "currency": "NOK", "merchant_reference": "order 1"}},
 			{"id": "T12345678.old", "created_at": "2026-05-04T11:59:59Z", "order": {"amount": 100, "currency": "NOK", "merchant_reference": "order 1"}}
 		]`)

@@ -43,7 +43,7 @@ func (c *Client) CreateSession(ctx context.Context, req SessionCreateRequest, op
 		return nil, err
 	}
 	params := &dinteroapi.CreateSessionParams{IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles}
-	return c.create(ctx, op, req, o, func(body []byte) (*http.Request, error) {
+	return c.create(ctx, op, &req, o, func(body []byte) (*http.Request, error) {
 		return dinteroapi.NewCreateSessionRequestWithBody(c.baseURL, params, "application/json", bytes.NewReader(body))
 	})
 }
@@ -57,7 +57,7 @@ func (c *Client) CreateSessionFromProfile(ctx context.Context, req SessionProfil
 		return nil, err
 	}
 	params := &dinteroapi.CreateSessionFromProfileParams{IncludeSession: o.includeSession, DinteroFeatureToggles: o.featureToggles}
-	return c.create(ctx, op, req, o, func(body []byte) (*http.Request, error) {
+	return c.create(ctx, op, &req, o, func(body []byte) (*http.Request, error) {
 		return dinteroapi.NewCreateSessionFromProfileRequestWithBody(c.baseURL, params, "application/json", bytes.NewReader(body))
 	})
 }
@@ -71,7 +71,7 @@ func (c *Client) CreatePaymentTokenSession(ctx context.Context, req PaymentToken
 		return nil, err
 	}
 	params := &dinteroapi.CreatePaymentTokenSessionParams{IncludeSession: o.includeSession}
-	return c.create(ctx, op, req, o, func(body []byte) (*http.Request, error) {
+	return c.create(ctx, op, &req, o, func(body []byte) (*http.Request, error) {
 		return dinteroapi.NewCreatePaymentTokenSessionRequestWithBody(c.baseURL, params, "application/json", bytes.NewReader(body))
 	})
 }
@@ -79,7 +79,7 @@ func (c *Client) CreatePaymentTokenSession(ctx context.Context, req PaymentToken
 // create is the body of the three create calls: check, encode once, send without retrying once
 // the request may have been received, and check that the answer names the session and its URL.
 func (c *Client) create(ctx context.Context, op string, req any, o callOptions, build func(body []byte) (*http.Request, error)) (*SessionCreated, error) {
-	if err := checkRequired(op, req); err != nil {
+	if err := checkRequest(op, req, o.featureToggles); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(req)
@@ -87,14 +87,17 @@ func (c *Client) create(ctx context.Context, op string, req any, o callOptions, 
 		return nil, invalid("%s: encoding the request: %v", op, err)
 	}
 	var out SessionCreated
-	if err := c.call(ctx, op, false, func() (*http.Request, error) { return build(body) }, &out, o.rawResponse); err != nil {
+	check := func() error {
+		if out.ID == nil || *out.ID == "" {
+			return &outcomeUnknownError{invalidResponse(op, nil, "the answer has no session id")}
+		}
+		if out.URL == nil || *out.URL == "" {
+			return invalidResponse(op, nil, "the answer for session %s has no checkout URL", *out.ID)
+		}
+		return nil
+	}
+	if err := c.call(ctx, op, false, func() (*http.Request, error) { return build(body) }, &out, o.rawResponse, check); err != nil {
 		return nil, outcomeOf(err)
-	}
-	if out.ID == nil || *out.ID == "" {
-		return nil, &outcomeUnknownError{invalidResponse(op, nil, "the answer has no session id")}
-	}
-	if out.URL == nil || *out.URL == "" {
-		return nil, invalidResponse(op, nil, "the answer for session %s has no checkout URL", *out.ID)
 	}
 	return &out, nil
 }
@@ -156,7 +159,7 @@ func (c *Client) UpdateSession(ctx context.Context, sessionID string, req Sessio
 	if err := checkSessionID(sessionID); err != nil {
 		return nil, err
 	}
-	if err := checkRequired(op, req); err != nil {
+	if err := checkRequest(op, &req, o.featureToggles); err != nil {
 		return nil, err
 	}
 	body, err := json.Marshal(req)
@@ -192,11 +195,14 @@ func (c *Client) CancelSession(ctx context.Context, sessionID string, opts ...Ca
 // session runs a call that answers with one session and checks that the answer is one.
 func (c *Client) session(ctx context.Context, op string, o callOptions, build func() (*http.Request, error)) (*Session, error) {
 	var out Session
-	if err := c.call(ctx, op, true, build, &out, o.rawResponse); err != nil {
-		return nil, err
+	check := func() error {
+		if out.ID == nil || *out.ID == "" {
+			return invalidResponse(op, nil, "the answer has no session id")
+		}
+		return nil
 	}
-	if out.ID == nil || *out.ID == "" {
-		return nil, invalidResponse(op, nil, "the answer has no session id")
+	if err := c.call(ctx, op, true, build, &out, o.rawResponse, check); err != nil {
+		return nil, err
 	}
 	return &out, nil
 }
@@ -215,13 +221,16 @@ func (c *Client) ListSessions(ctx context.Context, opts ...ListOption) ([]Sessio
 func (c *Client) listPage(ctx context.Context, op string, o callOptions) ([]Session, error) {
 	params := o.list // a copy per call
 	var out []Session
+	check := func() error {
+		if out == nil {
+			return invalidResponse(op, nil, "the answer is not a list of sessions")
+		}
+		return nil
+	}
 	if err := c.call(ctx, op, true, func() (*http.Request, error) {
 		return dinteroapi.NewListSessionsRequest(c.baseURL, &params)
-	}, &out, o.rawResponse); err != nil {
+	}, &out, o.rawResponse, check); err != nil {
 		return nil, err
-	}
-	if out == nil {
-		return nil, invalidResponse(op, nil, "the answer is not a list of sessions")
 	}
 	return out, nil
 }

@@ -87,7 +87,7 @@ func (s *Server) createAccessToken(req *request, invalid error) {
 		writeError(w, newError(http.StatusUnauthorized, CodeUnauthorized,
 			"this server accepts no client credentials (it was configured with WithAPIKey only)"))
 		return
-	case !(equal(id, s.cfg.clientID) && equal(secret, s.cfg.clientSecret)):
+	case !equal(id, s.cfg.clientID) || !equal(secret, s.cfg.clientSecret):
 		writeError(w, newError(http.StatusUnauthorized, CodeUnauthorized, "invalid client id or client secret"))
 		return
 	}

@@ -2,7 +2,6 @@ package dinterotest_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -155,7 +154,7 @@ func TestSendCallback(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err = srv.SendCallback(ctx, id)
-	assert.True(t, errors.Is(err, context.Canceled), "got %v", err)
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestSendCallbackOverTLS(t *testing.T) {

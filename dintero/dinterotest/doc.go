@@ -17,8 +17,12 @@
 //  3. Authentication. The token endpoint wants HTTP Basic client credentials; the session
 //     endpoints want "Authorization: Bearer <token it issued>" or "x-api-key: <key>". Anything
 //     else is a 401 that says why (never echoing a secret).
-//  4. Validation against the OpenAPI document: a request that breaks it is a 400 whose message
-//     is the validator's, naming the parameter or the JSON pointer (e.g. /order/currency).
+//  4. Validation against the OpenAPI document, its string formats included (iso4217-code, uri,
+//     email, phone, …), and the rules it cannot express: an expires_at not ahead of the server's
+//     clock, a non-http(s) return_url outside configuration.channel in_app, and with
+//     strict-session-amounts (the Dintero-Feature-Toggles header, or WithStrictAmounts) an order
+//     amount other than its items plus shipping. A request that breaks any is a 400 whose message
+//     names every problem by parameter or JSON pointer (e.g. /order/currency); nothing changes.
 //  5. The operation, on an in-memory store that is safe for concurrent use.
 //
 // Errors have Dintero's documented shape {"error": {"code": "...", "message": "..."}}. Dintero
@@ -58,9 +62,25 @@
 // SignCallback signs any request as Dintero signs its callbacks, to test a callback handler
 // without a server.
 //
-// What the fake does not model: payments and transactions beyond a transaction id, business rules
-// the document cannot express (order.amount against the sum of the items, shipping options of
-// express checkout, amounts of partial payments), session expiry, scopes (403), rate limits,
-// configuration.publish, and the callback modifiers method=POST, delay_callback, report_event and
-// report_error.
+// Hooks that drive the merchant's server, over HTTP, as Dintero does:
+//
+//   - EnterShippingAddress, ApplyDiscountCode and ChooseShippingOption play the customer of an
+//     express checkout: the first two POST the session to its express callback URLs and apply the
+//     answer like Dintero, correction line included; ExpressExchanges records what was sent and
+//     received.
+//   - DeliverCallback delivers the session callback with Dintero's retries (GET, or POST for
+//     method=POST; event-delivery header); DropDeliveryAnswers loses the next answers as a
+//     timeout would, so that a test sees the repeats a handler must ignore.
+//   - Subscribe and DeliverWebhook send account webhooks signed with SignWebhook.
+//   - Deliveries records every callback and webhook delivery with its attempts.
+//
+// Retries follow at once, without waiting, so tests never sleep.
+//
+// What the fake does not model: payments and transactions beyond a transaction id and the
+// AUTHORIZED status, business rules the document cannot express (order.amount against the sum of
+// the items outside express answers, without strict-session-amounts or WithStrictAmounts;
+// amounts of partial payments), session expiry, scopes (403),
+// rate limits, configuration.publish, the callback modifiers delay_callback, report_event and
+// report_error, the webhook subscription API (Subscribe stands in for it), the ping a new
+// subscription gets, and the deletion of subscriptions that keep failing.
 package dinterotest

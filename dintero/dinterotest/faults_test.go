@@ -2,7 +2,6 @@ package dinterotest_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -137,7 +136,7 @@ func TestFaultDrop(t *testing.T) {
 	_, err := c.CreateSession(ctx, newSession("order-1"))
 	require.Error(t, err)
 	var apiErr *dintero.APIError
-	assert.False(t, errors.As(err, &apiErr), "no answer, so no APIError: %v", err)
+	assert.NotErrorAs(t, err, &apiErr, "no answer, so no APIError")
 	assert.Equal(t, 1, srv.Calls(dinterotest.OpCreateSession))
 
 	// A read is.

@@ -44,6 +44,7 @@ type config struct {
 	clock          func() time.Time
 	callbackSecret string
 	callbackClient *http.Client
+	strictAmounts  bool
 }
 
 // WithClientCredentials makes the server's account accountID ("T" or "P" and eight digits) and
@@ -118,6 +119,18 @@ func WithClock(now func() time.Time) Option {
 			return errors.New("WithClock: the clock must not be nil")
 		}
 		c.clock = now
+		return nil
+	}
+}
+
+// WithStrictAmounts makes the server refuse, on every create and update, an order whose amount is
+// not the sum of its items and shipping option (without partial_payment), as Dintero does for a
+// request with the feature toggle strict-session-amounts (header Dintero-Feature-Toggles, which
+// the server honours without this option too). It finds the orders whose sums are wrong before
+// the toggle is turned on in production.
+func WithStrictAmounts() Option {
+	return func(c *config) error {
+		c.strictAmounts = true
 		return nil
 	}
 }

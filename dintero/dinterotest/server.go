@@ -15,6 +15,7 @@ import (
 
 	"github.com/paysession/paysession-go/internal/fakeapi"
 	"github.com/paysession/paysession-go/internal/redact"
+	"github.com/paysession/paysession-go/internal/specformat"
 )
 
 // The error codes the fake answers with, in {"error": {"code": ...}}. Dintero documents the
@@ -52,11 +53,15 @@ type Server struct {
 
 	mu     sync.Mutex
 	tokens map[[sha256.Size]byte]issuedToken // by the SHA-256 of the token
+
+	merchant merchantSide // what the server sends to the merchant's server (delivery.go)
 }
 
-// loadValidator loads the embedded document once; a Validator is read-only and shared.
+// loadValidator loads the embedded document once; a Validator is read-only and shared. It checks
+// the string formats the document names (iso4217-code, uri, http-url, email, phone, …) with the
+// same functions the client uses, which kin-openapi would otherwise let pass.
 var loadValidator = sync.OnceValues(func() (*fakeapi.Validator, error) {
-	return fakeapi.NewValidator("dintero-checkout.yaml", "/v1")
+	return fakeapi.NewValidator("dintero-checkout.yaml", "/v1", fakeapi.WithStringFormats(specformat.Checks()))
 })
 
 // NewServer starts a fake Dintero Checkout API configured by opts. Without a credential option
@@ -214,8 +219,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.principal = principal
-	if invalid != nil {
-		writeError(w, newError(http.StatusBadRequest, CodeInvalidRequest, "%s", invalid))
+	problems := s.requestRules(op, r, route.Body)
+	if invalid != nil || len(problems) > 0 {
+		if invalid != nil {
+			problems = append([]string{invalid.Error()}, problems...)
+		}
+		writeError(w, newError(http.StatusBadRequest, CodeInvalidRequest, "%s", strings.Join(problems, "; ")))
 		return
 	}
 	var answer any
@@ -282,4 +291,88 @@ type errorAnswer struct {
 type errorDetails struct {
 	Code    *string `json:"code,omitempty"`
 	Message string  `json:"message"`
+}
+
+// ruleBody is what requestRules reads of a create or update body; the document has already
+// checked its shape.
+type ruleBody struct {
+	ExpiresAt *time.Time `json:"expires_at"`
+	URL       *struct {
+		ReturnURL string `json:"return_url"`
+	} `json:"url"`
+	Configuration *struct {
+		Channel string `json:"channel"`
+	} `json:"configuration"`
+	Order *struct {
+		Amount         *int64 `json:"amount"`
+		PartialPayment bool   `json:"partial_payment"`
+		Items          []struct {
+			Amount int64 `json:"amount"`
+		} `json:"items"`
+		ShippingOption *struct {
+			Amount int64 `json:"amount"`
+		} `json:"shipping_option"`
+	} `json:"order"`
+	Session *ruleBody `json:"session"` // POST /sessions/payment-token
+}
+
+// requestRules returns what is wrong with a create or update body beyond what the document's
+// schemas can say, as Dintero refuses it: an expiry that is not ahead (by the server's clock), a
+// return_url that is not http(s) outside the in_app channel, and, with the feature toggle
+// strict-session-amounts (header Dintero-Feature-Toggles, or WithStrictAmounts), an order amount
+// that is not the sum of its items and shipping option. Each problem names its JSON pointer, as
+// the schema errors do.
+func (s *Server) requestRules(op Operation, r *http.Request, body []byte) []string {
+	switch op {
+	case OpCreateSession, OpCreateSessionFromProfile, OpCreatePaymentTokenSession, OpUpdateSession:
+	default:
+		return nil
+	}
+	var b ruleBody
+	if json.Unmarshal(body, &b) != nil {
+		return nil // the schema check has said what is wrong
+	}
+	prefix := ""
+	if op == OpCreatePaymentTokenSession {
+		if b.Session == nil {
+			return nil
+		}
+		b, prefix = *b.Session, "/session"
+	}
+	var problems []string
+	if b.ExpiresAt != nil && !b.ExpiresAt.After(s.now()) {
+		problems = append(problems, fmt.Sprintf("expires_at %s is not in the future at %s/expires_at",
+			b.ExpiresAt.UTC().Format(time.RFC3339), prefix))
+	}
+	if b.URL != nil && specformat.URI(b.URL.ReturnURL) == nil && !specformat.HTTPURL(b.URL.ReturnURL) &&
+		(b.Configuration == nil || b.Configuration.Channel != "in_app") {
+		problems = append(problems, fmt.Sprintf("return_url is not an http(s) URL; an app URL needs "+
+			"%s/configuration/channel in_app at %s/url/return_url", prefix, prefix))
+	}
+	if o := b.Order; o != nil && o.Amount != nil && !o.PartialPayment && (s.cfg.strictAmounts || strictAmountsToggle(r)) {
+		var sum int64
+		for _, it := range o.Items {
+			sum += it.Amount
+		}
+		if o.ShippingOption != nil {
+			sum += o.ShippingOption.Amount
+		}
+		if *o.Amount != sum {
+			problems = append(problems, fmt.Sprintf("order amount %d is not the sum of the items and the shipping "+
+				"option, %d (strict-session-amounts) at /order/amount", *o.Amount, sum))
+		}
+	}
+	return problems
+}
+
+// strictAmountsToggle reports whether the request turns on strict-session-amounts.
+func strictAmountsToggle(r *http.Request) bool {
+	for _, v := range r.Header.Values("Dintero-Feature-Toggles") {
+		for t := range strings.SplitSeq(v, ",") {
+			if strings.TrimSpace(t) == "strict-session-amounts" {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -218,6 +218,36 @@ func (e DinteroConfigurationType) Valid() bool {
 	}
 }
 
+// Defines values for DinteroPSPApplePayConfigurationType.
+const (
+	DinteroPSPApplePayConfigurationTypePaymentProductType DinteroPSPApplePayConfigurationType = "payment_product_type"
+)
+
+// Valid indicates whether the value is a known member of the DinteroPSPApplePayConfigurationType enum.
+func (e DinteroPSPApplePayConfigurationType) Valid() bool {
+	switch e {
+	case DinteroPSPApplePayConfigurationTypePaymentProductType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DinteroPSPClickToPayConfigurationType.
+const (
+	DinteroPSPClickToPayConfigurationTypePaymentProductType DinteroPSPClickToPayConfigurationType = "payment_product_type"
+)
+
+// Valid indicates whether the value is a known member of the DinteroPSPClickToPayConfigurationType enum.
+func (e DinteroPSPClickToPayConfigurationType) Valid() bool {
+	switch e {
+	case DinteroPSPClickToPayConfigurationTypePaymentProductType:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DinteroPSPConfigurationType.
 const (
 	DinteroPSPConfigurationTypePaymentType DinteroPSPConfigurationType = "payment_type"
@@ -227,6 +257,51 @@ const (
 func (e DinteroPSPConfigurationType) Valid() bool {
 	switch e {
 	case DinteroPSPConfigurationTypePaymentType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DinteroPSPCreditcardConfigurationType.
+const (
+	DinteroPSPCreditcardConfigurationTypePaymentProductType DinteroPSPCreditcardConfigurationType = "payment_product_type"
+)
+
+// Valid indicates whether the value is a known member of the DinteroPSPCreditcardConfigurationType enum.
+func (e DinteroPSPCreditcardConfigurationType) Valid() bool {
+	switch e {
+	case DinteroPSPCreditcardConfigurationTypePaymentProductType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DinteroPSPGooglePayConfigurationType.
+const (
+	DinteroPSPGooglePayConfigurationTypePaymentProductType DinteroPSPGooglePayConfigurationType = "payment_product_type"
+)
+
+// Valid indicates whether the value is a known member of the DinteroPSPGooglePayConfigurationType enum.
+func (e DinteroPSPGooglePayConfigurationType) Valid() bool {
+	switch e {
+	case DinteroPSPGooglePayConfigurationTypePaymentProductType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DinteroPSPVippsConfigurationType.
+const (
+	DinteroPSPVippsConfigurationTypePaymentProductType DinteroPSPVippsConfigurationType = "payment_product_type"
+)
+
+// Valid indicates whether the value is a known member of the DinteroPSPVippsConfigurationType enum.
+func (e DinteroPSPVippsConfigurationType) Valid() bool {
+	switch e {
+	case DinteroPSPVippsConfigurationTypePaymentProductType:
 		return true
 	default:
 		return false
@@ -283,13 +358,16 @@ func (e DiscountsConfigurationType) Valid() bool {
 
 // Defines values for DynamicPayoutDestinationType.
 const (
-	DynamicPayoutDestinationTypeOrderStoreID DynamicPayoutDestinationType = "order_store_id"
+	DynamicPayoutDestinationTypeOrderStoreID                           DynamicPayoutDestinationType = "order_store_id"
+	DynamicPayoutDestinationTypeOrderStoreIDAsOrderPayoutDestinationID DynamicPayoutDestinationType = "order_store_id_as_order_payout_destination_id"
 )
 
 // Valid indicates whether the value is a known member of the DynamicPayoutDestinationType enum.
 func (e DynamicPayoutDestinationType) Valid() bool {
 	switch e {
 	case DynamicPayoutDestinationTypeOrderStoreID:
+		return true
+	case DynamicPayoutDestinationTypeOrderStoreIDAsOrderPayoutDestinationID:
 		return true
 	default:
 		return false
@@ -368,6 +446,21 @@ func (e EMDTravelPassengerTitle) Valid() bool {
 	}
 }
 
+// Defines values for ExternalPaymentConfigurationType.
+const (
+	ExternalPaymentConfigurationTypePaymentProductType ExternalPaymentConfigurationType = "payment_product_type"
+)
+
+// Valid indicates whether the value is a known member of the ExternalPaymentConfigurationType enum.
+func (e ExternalPaymentConfigurationType) Valid() bool {
+	switch e {
+	case ExternalPaymentConfigurationTypePaymentProductType:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FeatureToggle.
 const (
 	FeatureToggleStrictSessionAmounts FeatureToggle = "strict-session-amounts"
@@ -377,6 +470,24 @@ const (
 func (e FeatureToggle) Valid() bool {
 	switch e {
 	case FeatureToggleStrictSessionAmounts:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GeneratePaymentTokenConfigurationSaveCardCheckbox.
+const (
+	GeneratePaymentTokenConfigurationSaveCardCheckboxOptIn  GeneratePaymentTokenConfigurationSaveCardCheckbox = "opt_in"
+	GeneratePaymentTokenConfigurationSaveCardCheckboxOptOut GeneratePaymentTokenConfigurationSaveCardCheckbox = "opt_out"
+)
+
+// Valid indicates whether the value is a known member of the GeneratePaymentTokenConfigurationSaveCardCheckbox enum.
+func (e GeneratePaymentTokenConfigurationSaveCardCheckbox) Valid() bool {
+	switch e {
+	case GeneratePaymentTokenConfigurationSaveCardCheckboxOptIn:
+		return true
+	case GeneratePaymentTokenConfigurationSaveCardCheckboxOptOut:
 		return true
 	default:
 		return false
@@ -428,6 +539,42 @@ func (e InstabankPostponementConfigurationType) Valid() bool {
 	}
 }
 
+// Defines values for InvoiceDeliveryMethod.
+const (
+	InvoiceDeliveryMethodMerchant InvoiceDeliveryMethod = "merchant"
+	InvoiceDeliveryMethodProvider InvoiceDeliveryMethod = "provider"
+)
+
+// Valid indicates whether the value is a known member of the InvoiceDeliveryMethod enum.
+func (e InvoiceDeliveryMethod) Valid() bool {
+	switch e {
+	case InvoiceDeliveryMethodMerchant:
+		return true
+	case InvoiceDeliveryMethodProvider:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InvoiceScheduleInterval.
+const (
+	InvoiceScheduleIntervalMonthly   InvoiceScheduleInterval = "monthly"
+	InvoiceScheduleIntervalQuarterly InvoiceScheduleInterval = "quarterly"
+)
+
+// Valid indicates whether the value is a known member of the InvoiceScheduleInterval enum.
+func (e InvoiceScheduleInterval) Valid() bool {
+	switch e {
+	case InvoiceScheduleIntervalMonthly:
+		return true
+	case InvoiceScheduleIntervalQuarterly:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for KlarnaConfigurationType.
 const (
 	KlarnaConfigurationTypePaymentType KlarnaConfigurationType = "payment_type"
@@ -443,15 +590,81 @@ func (e KlarnaConfigurationType) Valid() bool {
 	}
 }
 
+// Defines values for KraviaConfigurationType.
+const (
+	KraviaConfigurationTypePaymentType KraviaConfigurationType = "payment_type"
+)
+
+// Valid indicates whether the value is a known member of the KraviaConfigurationType enum.
+func (e KraviaConfigurationType) Valid() bool {
+	switch e {
+	case KraviaConfigurationTypePaymentType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KraviaGroupedInvoiceConfigurationType.
+const (
+	KraviaGroupedInvoiceConfigurationTypePaymentProductType KraviaGroupedInvoiceConfigurationType = "payment_product_type"
+)
+
+// Valid indicates whether the value is a known member of the KraviaGroupedInvoiceConfigurationType enum.
+func (e KraviaGroupedInvoiceConfigurationType) Valid() bool {
+	switch e {
+	case KraviaGroupedInvoiceConfigurationTypePaymentProductType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for KraviaInvoiceConfigurationType.
+const (
+	KraviaInvoiceConfigurationTypePaymentProductType KraviaInvoiceConfigurationType = "payment_product_type"
+)
+
+// Valid indicates whether the value is a known member of the KraviaInvoiceConfigurationType enum.
+func (e KraviaInvoiceConfigurationType) Valid() bool {
+	switch e {
+	case KraviaInvoiceConfigurationTypePaymentProductType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MerchantPlatformType.
+const (
+	MerchantPlatformTypeAggregator  MerchantPlatformType = "aggregator"
+	MerchantPlatformTypeMarketplace MerchantPlatformType = "marketplace"
+)
+
+// Valid indicates whether the value is a known member of the MerchantPlatformType enum.
+func (e MerchantPlatformType) Valid() bool {
+	switch e {
+	case MerchantPlatformTypeAggregator:
+		return true
+	case MerchantPlatformTypeMarketplace:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MyDinteroUserCreationActions.
 const (
 	MyDinteroUserCreationActionsCreateUser MyDinteroUserCreationActions = "create_user"
+	MyDinteroUserCreationActionsSkip       MyDinteroUserCreationActions = "skip"
 )
 
 // Valid indicates whether the value is a known member of the MyDinteroUserCreationActions enum.
 func (e MyDinteroUserCreationActions) Valid() bool {
 	switch e {
 	case MyDinteroUserCreationActionsCreateUser:
+		return true
+	case MyDinteroUserCreationActionsSkip:
 		return true
 	default:
 		return false
@@ -572,6 +785,24 @@ func (e PaymentProductConfigurationType) Valid() bool {
 	}
 }
 
+// Defines values for PaymentTokenSessionConfigurationChannel.
+const (
+	PaymentTokenSessionConfigurationChannelEcommerce PaymentTokenSessionConfigurationChannel = "ecommerce"
+	PaymentTokenSessionConfigurationChannelInApp     PaymentTokenSessionConfigurationChannel = "in_app"
+)
+
+// Valid indicates whether the value is a known member of the PaymentTokenSessionConfigurationChannel enum.
+func (e PaymentTokenSessionConfigurationChannel) Valid() bool {
+	switch e {
+	case PaymentTokenSessionConfigurationChannelEcommerce:
+		return true
+	case PaymentTokenSessionConfigurationChannelInApp:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PayoutFeeSplitType.
 const (
 	PayoutFeeSplitTypeProportional PayoutFeeSplitType = "proportional"
@@ -589,10 +820,13 @@ func (e PayoutFeeSplitType) Valid() bool {
 
 // Defines values for PayoutPaymentProductPaymentProduct.
 const (
-	PayoutPaymentProductPaymentProductBambora   PayoutPaymentProductPaymentProduct = "bambora"
-	PayoutPaymentProductPaymentProductCollector PayoutPaymentProductPaymentProduct = "collector"
-	PayoutPaymentProductPaymentProductKlarna    PayoutPaymentProductPaymentProduct = "klarna"
-	PayoutPaymentProductPaymentProductPayex     PayoutPaymentProductPaymentProduct = "payex"
+	PayoutPaymentProductPaymentProductBambora    PayoutPaymentProductPaymentProduct = "bambora"
+	PayoutPaymentProductPaymentProductCollector  PayoutPaymentProductPaymentProduct = "collector"
+	PayoutPaymentProductPaymentProductDinteroPSP PayoutPaymentProductPaymentProduct = "dintero_psp"
+	PayoutPaymentProductPaymentProductKlarna     PayoutPaymentProductPaymentProduct = "klarna"
+	PayoutPaymentProductPaymentProductKravia     PayoutPaymentProductPaymentProduct = "kravia"
+	PayoutPaymentProductPaymentProductPayex      PayoutPaymentProductPaymentProduct = "payex"
+	PayoutPaymentProductPaymentProductSwish      PayoutPaymentProductPaymentProduct = "swish"
 )
 
 // Valid indicates whether the value is a known member of the PayoutPaymentProductPaymentProduct enum.
@@ -602,9 +836,15 @@ func (e PayoutPaymentProductPaymentProduct) Valid() bool {
 		return true
 	case PayoutPaymentProductPaymentProductCollector:
 		return true
+	case PayoutPaymentProductPaymentProductDinteroPSP:
+		return true
 	case PayoutPaymentProductPaymentProductKlarna:
 		return true
+	case PayoutPaymentProductPaymentProductKravia:
+		return true
 	case PayoutPaymentProductPaymentProductPayex:
+		return true
+	case PayoutPaymentProductPaymentProductSwish:
 		return true
 	default:
 		return false
@@ -654,6 +894,7 @@ func (e PublishMessageStatus) Valid() bool {
 const (
 	PublishMessageTypeApp          PublishMessageType = "app"
 	PublishMessageTypeCheckoutLink PublishMessageType = "checkout-link"
+	PublishMessageTypeTerminal     PublishMessageType = "terminal"
 )
 
 // Valid indicates whether the value is a known member of the PublishMessageType enum.
@@ -662,6 +903,23 @@ func (e PublishMessageType) Valid() bool {
 	case PublishMessageTypeApp:
 		return true
 	case PublishMessageTypeCheckoutLink:
+		return true
+	case PublishMessageTypeTerminal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SCALiabilityRuleType.
+const (
+	SCALiabilityRuleTypeAmountLte SCALiabilityRuleType = "amount_lte"
+)
+
+// Valid indicates whether the value is a known member of the SCALiabilityRuleType enum.
+func (e SCALiabilityRuleType) Valid() bool {
+	switch e {
+	case SCALiabilityRuleTypeAmountLte:
 		return true
 	default:
 		return false
@@ -698,15 +956,33 @@ func (e SantanderDebitAccountConfigurationType) Valid() bool {
 	}
 }
 
+// Defines values for SeitatechConfigurationType.
+const (
+	SeitatechConfigurationTypePaymentType SeitatechConfigurationType = "payment_type"
+)
+
+// Valid indicates whether the value is a known member of the SeitatechConfigurationType enum.
+func (e SeitatechConfigurationType) Valid() bool {
+	switch e {
+	case SeitatechConfigurationTypePaymentType:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SessionConfigurationChannel.
 const (
-	SessionConfigurationChannelInApp   SessionConfigurationChannel = "in_app"
-	SessionConfigurationChannelInStore SessionConfigurationChannel = "in_store"
+	SessionConfigurationChannelEcommerce SessionConfigurationChannel = "ecommerce"
+	SessionConfigurationChannelInApp     SessionConfigurationChannel = "in_app"
+	SessionConfigurationChannelInStore   SessionConfigurationChannel = "in_store"
 )
 
 // Valid indicates whether the value is a known member of the SessionConfigurationChannel enum.
 func (e SessionConfigurationChannel) Valid() bool {
 	switch e {
+	case SessionConfigurationChannelEcommerce:
+		return true
 	case SessionConfigurationChannelInApp:
 		return true
 	case SessionConfigurationChannelInStore:
@@ -718,7 +994,10 @@ func (e SessionConfigurationChannel) Valid() bool {
 
 // Defines values for SessionConfigurationDefaultPaymentType.
 const (
+	SessionConfigurationDefaultPaymentTypeBamboraApplepay                    SessionConfigurationDefaultPaymentType = "bambora.applepay"
 	SessionConfigurationDefaultPaymentTypeBamboraCreditcard                  SessionConfigurationDefaultPaymentType = "bambora.creditcard"
+	SessionConfigurationDefaultPaymentTypeBamboraGooglepay                   SessionConfigurationDefaultPaymentType = "bambora.googlepay"
+	SessionConfigurationDefaultPaymentTypeBamboraMobilepay                   SessionConfigurationDefaultPaymentType = "bambora.mobilepay"
 	SessionConfigurationDefaultPaymentTypeBamboraVipps                       SessionConfigurationDefaultPaymentType = "bambora.vipps"
 	SessionConfigurationDefaultPaymentTypeCollectorFinance                   SessionConfigurationDefaultPaymentType = "collector.finance"
 	SessionConfigurationDefaultPaymentTypeCollectorInstallment               SessionConfigurationDefaultPaymentType = "collector.installment"
@@ -726,7 +1005,11 @@ const (
 	SessionConfigurationDefaultPaymentTypeCollectorInvoice                   SessionConfigurationDefaultPaymentType = "collector.invoice"
 	SessionConfigurationDefaultPaymentTypeCollectorInvoiceB2B                SessionConfigurationDefaultPaymentType = "collector.invoice_b2b"
 	SessionConfigurationDefaultPaymentTypeCollectorInvoiceB2BPreapproved     SessionConfigurationDefaultPaymentType = "collector.invoice_b2b_preapproved"
+	SessionConfigurationDefaultPaymentTypeDinteroPSPApplepay                 SessionConfigurationDefaultPaymentType = "dintero_psp.applepay"
+	SessionConfigurationDefaultPaymentTypeDinteroPSPClicktopay               SessionConfigurationDefaultPaymentType = "dintero_psp.clicktopay"
 	SessionConfigurationDefaultPaymentTypeDinteroPSPCreditcard               SessionConfigurationDefaultPaymentType = "dintero_psp.creditcard"
+	SessionConfigurationDefaultPaymentTypeDinteroPSPGooglepay                SessionConfigurationDefaultPaymentType = "dintero_psp.googlepay"
+	SessionConfigurationDefaultPaymentTypeDinteroPSPVipps                    SessionConfigurationDefaultPaymentType = "dintero_psp.vipps"
 	SessionConfigurationDefaultPaymentTypeDinteroZero                        SessionConfigurationDefaultPaymentType = "dintero.zero"
 	SessionConfigurationDefaultPaymentTypeInstabankFinance                   SessionConfigurationDefaultPaymentType = "instabank.finance"
 	SessionConfigurationDefaultPaymentTypeInstabankInstallment               SessionConfigurationDefaultPaymentType = "instabank.installment"
@@ -734,6 +1017,9 @@ const (
 	SessionConfigurationDefaultPaymentTypeInstabankPostponement              SessionConfigurationDefaultPaymentType = "instabank.postponement"
 	SessionConfigurationDefaultPaymentTypeKlarnaBillie                       SessionConfigurationDefaultPaymentType = "klarna.billie"
 	SessionConfigurationDefaultPaymentTypeKlarnaKlarna                       SessionConfigurationDefaultPaymentType = "klarna.klarna"
+	SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2B                   SessionConfigurationDefaultPaymentType = "kravia.invoice_b2b"
+	SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2BGrouped            SessionConfigurationDefaultPaymentType = "kravia.invoice_b2b_grouped"
+	SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2C                   SessionConfigurationDefaultPaymentType = "kravia.invoice_b2c"
 	SessionConfigurationDefaultPaymentTypeNetaxeptCreditcard                 SessionConfigurationDefaultPaymentType = "netaxept.creditcard"
 	SessionConfigurationDefaultPaymentTypePayexApplepay                      SessionConfigurationDefaultPaymentType = "payex.applepay"
 	SessionConfigurationDefaultPaymentTypePayexClicktopay                    SessionConfigurationDefaultPaymentType = "payex.clicktopay"
@@ -743,14 +1029,22 @@ const (
 	SessionConfigurationDefaultPaymentTypePayexSwish                         SessionConfigurationDefaultPaymentType = "payex.swish"
 	SessionConfigurationDefaultPaymentTypePayexVipps                         SessionConfigurationDefaultPaymentType = "payex.vipps"
 	SessionConfigurationDefaultPaymentTypeSantanderDebitAccount              SessionConfigurationDefaultPaymentType = "santander.debit_account"
+	SessionConfigurationDefaultPaymentTypeSeitatechInPerson                  SessionConfigurationDefaultPaymentType = "seitatech.in_person"
 	SessionConfigurationDefaultPaymentTypeSwishSwish                         SessionConfigurationDefaultPaymentType = "swish.swish"
+	SessionConfigurationDefaultPaymentTypeTwoInvoiceB2B                      SessionConfigurationDefaultPaymentType = "two.invoice_b2b"
 	SessionConfigurationDefaultPaymentTypeVipps                              SessionConfigurationDefaultPaymentType = "vipps"
 )
 
 // Valid indicates whether the value is a known member of the SessionConfigurationDefaultPaymentType enum.
 func (e SessionConfigurationDefaultPaymentType) Valid() bool {
 	switch e {
+	case SessionConfigurationDefaultPaymentTypeBamboraApplepay:
+		return true
 	case SessionConfigurationDefaultPaymentTypeBamboraCreditcard:
+		return true
+	case SessionConfigurationDefaultPaymentTypeBamboraGooglepay:
+		return true
+	case SessionConfigurationDefaultPaymentTypeBamboraMobilepay:
 		return true
 	case SessionConfigurationDefaultPaymentTypeBamboraVipps:
 		return true
@@ -766,7 +1060,15 @@ func (e SessionConfigurationDefaultPaymentType) Valid() bool {
 		return true
 	case SessionConfigurationDefaultPaymentTypeCollectorInvoiceB2BPreapproved:
 		return true
+	case SessionConfigurationDefaultPaymentTypeDinteroPSPApplepay:
+		return true
+	case SessionConfigurationDefaultPaymentTypeDinteroPSPClicktopay:
+		return true
 	case SessionConfigurationDefaultPaymentTypeDinteroPSPCreditcard:
+		return true
+	case SessionConfigurationDefaultPaymentTypeDinteroPSPGooglepay:
+		return true
+	case SessionConfigurationDefaultPaymentTypeDinteroPSPVipps:
 		return true
 	case SessionConfigurationDefaultPaymentTypeDinteroZero:
 		return true
@@ -781,6 +1083,12 @@ func (e SessionConfigurationDefaultPaymentType) Valid() bool {
 	case SessionConfigurationDefaultPaymentTypeKlarnaBillie:
 		return true
 	case SessionConfigurationDefaultPaymentTypeKlarnaKlarna:
+		return true
+	case SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2B:
+		return true
+	case SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2BGrouped:
+		return true
+	case SessionConfigurationDefaultPaymentTypeKraviaInvoiceB2C:
 		return true
 	case SessionConfigurationDefaultPaymentTypeNetaxeptCreditcard:
 		return true
@@ -800,7 +1108,11 @@ func (e SessionConfigurationDefaultPaymentType) Valid() bool {
 		return true
 	case SessionConfigurationDefaultPaymentTypeSantanderDebitAccount:
 		return true
+	case SessionConfigurationDefaultPaymentTypeSeitatechInPerson:
+		return true
 	case SessionConfigurationDefaultPaymentTypeSwishSwish:
+		return true
+	case SessionConfigurationDefaultPaymentTypeTwoInvoiceB2B:
 		return true
 	case SessionConfigurationDefaultPaymentTypeVipps:
 		return true
@@ -890,6 +1202,21 @@ func (e SessionEventName) Valid() bool {
 	case SessionEventNameUPDATESESSION:
 		return true
 	case SessionEventNameVISITED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionEventUpdateResultStatus.
+const (
+	SessionEventUpdateResultStatusNOTMODIFIED SessionEventUpdateResultStatus = "NOT_MODIFIED"
+)
+
+// Valid indicates whether the value is a known member of the SessionEventUpdateResultStatus enum.
+func (e SessionEventUpdateResultStatus) Valid() bool {
+	switch e {
+	case SessionEventUpdateResultStatusNOTMODIFIED:
 		return true
 	default:
 		return false
@@ -995,6 +1322,21 @@ func (e ShippingOptionDeliveryMethod) Valid() bool {
 	}
 }
 
+// Defines values for ShippingPayInStoreType.
+const (
+	ShippingPayInStoreTypeFull ShippingPayInStoreType = "full"
+)
+
+// Valid indicates whether the value is a known member of the ShippingPayInStoreType enum.
+func (e ShippingPayInStoreType) Valid() bool {
+	switch e {
+	case ShippingPayInStoreTypeFull:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SwishConfigurationType.
 const (
 	SwishConfigurationTypePaymentType SwishConfigurationType = "payment_type"
@@ -1004,6 +1346,39 @@ const (
 func (e SwishConfigurationType) Valid() bool {
 	switch e {
 	case SwishConfigurationTypePaymentType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SwishProductConfigurationType.
+const (
+	SwishProductConfigurationTypePaymentProductType SwishProductConfigurationType = "payment_product_type"
+)
+
+// Valid indicates whether the value is a known member of the SwishProductConfigurationType enum.
+func (e SwishProductConfigurationType) Valid() bool {
+	switch e {
+	case SwishProductConfigurationTypePaymentProductType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenAuthMethod.
+const (
+	TokenAuthMethodPasskey TokenAuthMethod = "PASSKEY"
+	TokenAuthMethodThreeDS TokenAuthMethod = "3DS"
+)
+
+// Valid indicates whether the value is a known member of the TokenAuthMethod enum.
+func (e TokenAuthMethod) Valid() bool {
+	switch e {
+	case TokenAuthMethodPasskey:
+		return true
+	case TokenAuthMethodThreeDS:
 		return true
 	default:
 		return false
@@ -1046,6 +1421,54 @@ func (e TokenType) Valid() bool {
 	}
 }
 
+// Defines values for TwoConfigurationType.
+const (
+	TwoConfigurationTypePaymentType TwoConfigurationType = "payment_type"
+)
+
+// Valid indicates whether the value is a known member of the TwoConfigurationType enum.
+func (e TwoConfigurationType) Valid() bool {
+	switch e {
+	case TwoConfigurationTypePaymentType:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TwoInvoiceConfigurationDurationDays.
+const (
+	TwoInvoiceConfigurationDurationDaysFourteenDays TwoInvoiceConfigurationDurationDays = 14
+	TwoInvoiceConfigurationDurationDaysThirtyDays   TwoInvoiceConfigurationDurationDays = 30
+)
+
+// Valid indicates whether the value is a known member of the TwoInvoiceConfigurationDurationDays enum.
+func (e TwoInvoiceConfigurationDurationDays) Valid() bool {
+	switch e {
+	case TwoInvoiceConfigurationDurationDaysFourteenDays:
+		return true
+	case TwoInvoiceConfigurationDurationDaysThirtyDays:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TwoInvoiceConfigurationType.
+const (
+	TwoInvoiceConfigurationTypePaymentProductType TwoInvoiceConfigurationType = "payment_product_type"
+)
+
+// Valid indicates whether the value is a known member of the TwoInvoiceConfigurationType enum.
+func (e TwoInvoiceConfigurationType) Valid() bool {
+	switch e {
+	case TwoInvoiceConfigurationTypePaymentProductType:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccessToken An access token.
 type AccessToken struct {
 	// AccessToken The JWT to send as "Authorization: Bearer <access_token>".
@@ -1082,10 +1505,25 @@ type ActivePaymentTypes struct {
 	Enabled *bool `json:"enabled,omitempty"`
 }
 
+// ApplePayDetails Apple Pay embedding and merchant-token settings.
+type ApplePayDetails struct {
+	// DomainNames Domain names (no scheme, port or path) the checkout is embedded on.
+	DomainNames []string `json:"domain_names,omitempty"`
+
+	// TokenEventNotificationURL URL for merchant token notifications (Apple Pay tokenNotificationURL of recurring payments).
+	TokenEventNotificationURL *string `json:"token_event_notification_url,omitempty"`
+}
+
 // BamboraConfiguration Bambora configuration
 type BamboraConfiguration struct {
+	// Applepay Enables one payment product.
+	Applepay *PaymentProductConfiguration `json:"applepay,omitempty"`
+
 	// Creditcard Bambora card payments.
 	Creditcard *BamboraCreditcardConfiguration `json:"creditcard,omitempty"`
+
+	// Googlepay Enables one payment product.
+	Googlepay *PaymentProductConfiguration `json:"googlepay,omitempty"`
 
 	// Mobilepay Enables one payment product.
 	Mobilepay *PaymentProductConfiguration `json:"mobilepay,omitempty"`
@@ -1447,6 +1885,9 @@ type CustomerTokens struct {
 	// BamboraCreditcard Card tokens of one payment product.
 	BamboraCreditcard *CustomerCardTokens `json:"bambora.creditcard,omitempty"`
 
+	// DinteroPSPCreditcard Card tokens of one payment product.
+	DinteroPSPCreditcard *CustomerCardTokens `json:"dintero_psp.creditcard,omitempty"`
+
 	// PayexCreditcard Card tokens of one payment product.
 	PayexCreditcard *CustomerCardTokens `json:"payex.creditcard,omitempty"`
 }
@@ -1465,6 +1906,9 @@ type CustomerWalletCard struct {
 
 // DinteroConfiguration Dintero configuration
 type DinteroConfiguration struct {
+	// External An external payment method shown in the checkout (dintero.external).
+	External *ExternalPaymentConfiguration `json:"external,omitempty"`
+
 	// Type Denotes what kind of config parameter this is
 	Type *DinteroConfigurationType `json:"type,omitempty"`
 
@@ -1478,17 +1922,134 @@ type DinteroConfiguration struct {
 // DinteroConfigurationType Denotes what kind of config parameter this is
 type DinteroConfigurationType string
 
+// DinteroPSPApplePayConfiguration Apple Pay through Dintero PSP.
+type DinteroPSPApplePayConfiguration struct {
+	// Details Apple Pay embedding and merchant-token settings.
+	Details *ApplePayDetails `json:"details,omitempty"`
+
+	// Enabled Enable Apple Pay.
+	Enabled bool `json:"enabled"`
+
+	// Payability Whether the payment product can be used right now (returned).
+	Payability *SessionPayability `json:"payability,omitempty"`
+
+	// SCAPolicy When strong customer authentication may be skipped (the merchant then carries the liability).
+	SCAPolicy *SCAPolicy `json:"sca_policy,omitempty"`
+
+	// Type Denotes what kind of config parameter this is
+	Type *DinteroPSPApplePayConfigurationType `json:"type,omitempty"`
+}
+
+// DinteroPSPApplePayConfigurationType Denotes what kind of config parameter this is
+type DinteroPSPApplePayConfigurationType string
+
+// DinteroPSPClickToPayConfiguration Visa Click to Pay through Dintero PSP.
+type DinteroPSPClickToPayConfiguration struct {
+	// Enabled Enable Click to Pay.
+	Enabled bool `json:"enabled"`
+
+	// GeneratePaymentToken Create a payment token for later payments (see the transaction).
+	GeneratePaymentToken *bool `json:"generate_payment_token,omitempty"`
+
+	// Payability Whether the payment product can be used right now (returned).
+	Payability *SessionPayability `json:"payability,omitempty"`
+
+	// SCAPolicy When strong customer authentication may be skipped (the merchant then carries the liability).
+	SCAPolicy *SCAPolicy `json:"sca_policy,omitempty"`
+
+	// Type Denotes what kind of config parameter this is
+	Type *DinteroPSPClickToPayConfigurationType `json:"type,omitempty"`
+}
+
+// DinteroPSPClickToPayConfigurationType Denotes what kind of config parameter this is
+type DinteroPSPClickToPayConfigurationType string
+
 // DinteroPSPConfiguration Dintero PSP configuration
 type DinteroPSPConfiguration struct {
-	// Creditcard Enables one payment product.
-	Creditcard *PaymentProductConfiguration `json:"creditcard,omitempty"`
+	// Applepay Apple Pay through Dintero PSP.
+	Applepay *DinteroPSPApplePayConfiguration `json:"applepay,omitempty"`
+
+	// Clicktopay Visa Click to Pay through Dintero PSP.
+	Clicktopay *DinteroPSPClickToPayConfiguration `json:"clicktopay,omitempty"`
+
+	// Creditcard Dintero PSP card payments.
+	Creditcard *DinteroPSPCreditcardConfiguration `json:"creditcard,omitempty"`
+
+	// Googlepay Google Pay through Dintero PSP.
+	Googlepay *DinteroPSPGooglePayConfiguration `json:"googlepay,omitempty"`
 
 	// Type Denotes what kind of config parameter this is
 	Type *DinteroPSPConfigurationType `json:"type,omitempty"`
+
+	// Vipps Vipps through Dintero PSP.
+	Vipps *DinteroPSPVippsConfiguration `json:"vipps,omitempty"`
 }
 
 // DinteroPSPConfigurationType Denotes what kind of config parameter this is
 type DinteroPSPConfigurationType string
+
+// DinteroPSPCreditcardConfiguration Dintero PSP card payments.
+type DinteroPSPCreditcardConfiguration struct {
+	// Enabled Enable card payments.
+	Enabled bool `json:"enabled"`
+
+	// GeneratePaymentToken Create a payment token for later payments (see the transaction).
+	GeneratePaymentToken *bool `json:"generate_payment_token,omitempty"`
+
+	// GeneratePaymentTokenConfig How the customer agrees to saving the card (only with generate_payment_token).
+	GeneratePaymentTokenConfig *GeneratePaymentTokenConfiguration `json:"generate_payment_token_config,omitempty"`
+
+	// Payability Whether the payment product can be used right now (returned).
+	Payability *SessionPayability `json:"payability,omitempty"`
+
+	// SCAPolicy When strong customer authentication may be skipped (the merchant then carries the liability).
+	SCAPolicy *SCAPolicy `json:"sca_policy,omitempty"`
+
+	// TokenSupportedAuthMethods Authentication methods for token flows, most preferred first.
+	TokenSupportedAuthMethods []TokenAuthMethod `json:"token_supported_auth_methods,omitempty"`
+
+	// Type Denotes what kind of config parameter this is
+	Type *DinteroPSPCreditcardConfigurationType `json:"type,omitempty"`
+}
+
+// DinteroPSPCreditcardConfigurationType Denotes what kind of config parameter this is
+type DinteroPSPCreditcardConfigurationType string
+
+// DinteroPSPGooglePayConfiguration Google Pay through Dintero PSP.
+type DinteroPSPGooglePayConfiguration struct {
+	// Enabled Enable Google Pay.
+	Enabled bool `json:"enabled"`
+
+	// GeneratePaymentToken Create a payment token for later payments (see the transaction).
+	GeneratePaymentToken *bool `json:"generate_payment_token,omitempty"`
+
+	// Payability Whether the payment product can be used right now (returned).
+	Payability *SessionPayability `json:"payability,omitempty"`
+
+	// Type Denotes what kind of config parameter this is
+	Type *DinteroPSPGooglePayConfigurationType `json:"type,omitempty"`
+}
+
+// DinteroPSPGooglePayConfigurationType Denotes what kind of config parameter this is
+type DinteroPSPGooglePayConfigurationType string
+
+// DinteroPSPVippsConfiguration Vipps through Dintero PSP.
+type DinteroPSPVippsConfiguration struct {
+	// Enabled Enable Vipps.
+	Enabled bool `json:"enabled"`
+
+	// Payability Whether the payment product can be used right now (returned).
+	Payability *SessionPayability `json:"payability,omitempty"`
+
+	// SCAPolicy When strong customer authentication may be skipped (the merchant then carries the liability).
+	SCAPolicy *SCAPolicy `json:"sca_policy,omitempty"`
+
+	// Type Denotes what kind of config parameter this is
+	Type *DinteroPSPVippsConfigurationType `json:"type,omitempty"`
+}
+
+// DinteroPSPVippsConfigurationType Denotes what kind of config parameter this is
+type DinteroPSPVippsConfigurationType string
 
 // DiscountItem A discount applied to the order or a line.
 type DiscountItem struct {
@@ -1529,17 +2090,20 @@ type DiscountsConfigurationType string
 
 // DynamicPayoutDestination Store id to payout destination mapping.
 type DynamicPayoutDestination struct {
-	// OrderPayoutDestinationID Order payout destination id.
-	OrderPayoutDestinationID string `json:"order_payout_destination_id"`
+	// OrderPayoutDestinationID Order payout destination id (required with type order_store_id).
+	OrderPayoutDestinationID *string `json:"order_payout_destination_id,omitempty"`
 
-	// OrderStoreID Order store id.
-	OrderStoreID string `json:"order_store_id"`
+	// OrderStoreID Order store id (required with type order_store_id).
+	OrderStoreID *string `json:"order_store_id,omitempty"`
 
-	// Type Kind of configuration parameter.
+	// OverwritePayoutDestinationID Replace an order.payout_destination_id that is already set (type order_store_id only).
+	OverwritePayoutDestinationID *bool `json:"overwrite_payout_destination_id,omitempty"`
+
+	// Type order_store_id: map one store id; order_store_id_as_order_payout_destination_id: use the store id itself.
 	Type DynamicPayoutDestinationType `json:"type"`
 }
 
-// DynamicPayoutDestinationType Kind of configuration parameter.
+// DynamicPayoutDestinationType order_store_id: map one store id; order_store_id_as_order_payout_destination_id: use the store id itself.
 type DynamicPayoutDestinationType string
 
 // EMD Klarna extra merchant data (EMD) for an order line.
@@ -2139,8 +2703,71 @@ type ExpressDiscountCodesConfiguration struct {
 	Payability *SessionPayability `json:"payability,omitempty"`
 }
 
-// FeatureToggle A feature toggle. strict-session-amounts: order.amount must equal sum(items) + shipping.
+// ExternalPaymentConfiguration An external payment method shown in the checkout (dintero.external).
+type ExternalPaymentConfiguration struct {
+	// Display How the checkout shows an external payment method.
+	Display ExternalPaymentDisplay `json:"display"`
+
+	// Enabled Enable the external payment method.
+	Enabled bool `json:"enabled"`
+
+	// Payability Whether the payment product can be used right now (returned).
+	Payability *SessionPayability `json:"payability,omitempty"`
+
+	// Type Denotes what kind of config parameter this is
+	Type *ExternalPaymentConfigurationType `json:"type,omitempty"`
+}
+
+// ExternalPaymentConfigurationType Denotes what kind of config parameter this is
+type ExternalPaymentConfigurationType string
+
+// ExternalPaymentContent Text shown above the pay button; both omitted shows only the button.
+type ExternalPaymentContent struct {
+	// Description Text below the title.
+	Description *string `json:"description,omitempty"`
+
+	// Title Title above the pay button.
+	Title *string `json:"title,omitempty"`
+}
+
+// ExternalPaymentDisplay How the checkout shows an external payment method.
+type ExternalPaymentDisplay struct {
+	// ButtonLabel Label of the pay button.
+	ButtonLabel string `json:"button_label"`
+
+	// Content Text shown above the pay button; both omitted shows only the button.
+	Content *ExternalPaymentContent `json:"content,omitempty"`
+
+	// PaymentMethodLabel Label of the payment method.
+	PaymentMethodLabel string `json:"payment_method_label"`
+
+	// Terms Terms and conditions shown with the method.
+	Terms []ExternalPaymentTerm `json:"terms,omitempty"`
+}
+
+// ExternalPaymentTerm A link to terms of an external payment method.
+type ExternalPaymentTerm struct {
+	// Href URL of the link.
+	Href string `json:"href"`
+
+	// Label Text shown in place of the link.
+	Label string `json:"label"`
+
+	// Ref Reference of the link.
+	Ref string `json:"ref"`
+}
+
+// FeatureToggle A feature toggle. strict-session-amounts: order.amount must equal sum(items.amount) + shipping_option.amount (create and update).
 type FeatureToggle string
+
+// GeneratePaymentTokenConfiguration How the customer agrees to saving the card (only with generate_payment_token).
+type GeneratePaymentTokenConfiguration struct {
+	// SaveCardCheckbox opt_in: the save-card checkbox starts unchecked; opt_out: checked. Omitted: the card is saved.
+	SaveCardCheckbox *GeneratePaymentTokenConfigurationSaveCardCheckbox `json:"save_card_checkbox,omitempty"`
+}
+
+// GeneratePaymentTokenConfigurationSaveCardCheckbox opt_in: the save-card checkbox starts unchecked; opt_out: checked. Omitted: the card is saved.
+type GeneratePaymentTokenConfigurationSaveCardCheckbox string
 
 // GiftCard A gift card applied to the order.
 type GiftCard struct {
@@ -2385,6 +3012,18 @@ type InstabankPostponementProduct struct {
 	TotalAmount *int64 `json:"total_amount,omitempty"`
 }
 
+// InvoiceDeliveryMethod Who sends the invoice to the customer.
+type InvoiceDeliveryMethod string
+
+// InvoiceSchedule When a grouped invoice is issued (on the first day of the interval).
+type InvoiceSchedule struct {
+	// Interval Invoice interval.
+	Interval *InvoiceScheduleInterval `json:"interval,omitempty"`
+}
+
+// InvoiceScheduleInterval Invoice interval.
+type InvoiceScheduleInterval string
+
 // KlarnaConfiguration Klarna configuration.
 type KlarnaConfiguration struct {
 	// Billie Enables one payment product.
@@ -2399,6 +3038,72 @@ type KlarnaConfiguration struct {
 
 // KlarnaConfigurationType Denotes what kind of config parameter this is
 type KlarnaConfigurationType string
+
+// KraviaConfiguration Kravia (invoice) configuration.
+type KraviaConfiguration struct {
+	// InvoiceB2B A Kravia invoice payment product.
+	InvoiceB2B *KraviaInvoiceConfiguration `json:"invoice_b2b,omitempty"`
+
+	// InvoiceB2BGrouped Kravia B2B invoices grouped per interval.
+	InvoiceB2BGrouped *KraviaGroupedInvoiceConfiguration `json:"invoice_b2b_grouped,omitempty"`
+
+	// InvoiceB2C A Kravia invoice payment product.
+	InvoiceB2C *KraviaInvoiceConfiguration `json:"invoice_b2c,omitempty"`
+
+	// Type Denotes what kind of config parameter this is
+	Type *KraviaConfigurationType `json:"type,omitempty"`
+}
+
+// KraviaConfigurationType Denotes what kind of config parameter this is
+type KraviaConfigurationType string
+
+// KraviaGroupedInvoiceConfiguration Kravia B2B invoices grouped per interval.
+type KraviaGroupedInvoiceConfiguration struct {
+	// DaysUntilDue Days until the invoice is due.
+	DaysUntilDue *int32 `json:"days_until_due,omitempty"`
+
+	// Enabled Enable grouped invoices.
+	Enabled bool `json:"enabled"`
+
+	// InvoiceSchedule When a grouped invoice is issued (on the first day of the interval).
+	InvoiceSchedule *InvoiceSchedule `json:"invoice_schedule,omitempty"`
+
+	// Payability Whether the payment product can be used right now (returned).
+	Payability *SessionPayability `json:"payability,omitempty"`
+
+	// RequireIdentityVerification Make the customer verify their identity (e.g. BankID) before paying.
+	RequireIdentityVerification *bool `json:"require_identity_verification,omitempty"`
+
+	// Type Always payment_product_type.
+	Type *KraviaGroupedInvoiceConfigurationType `json:"type,omitempty"`
+}
+
+// KraviaGroupedInvoiceConfigurationType Always payment_product_type.
+type KraviaGroupedInvoiceConfigurationType string
+
+// KraviaInvoiceConfiguration A Kravia invoice payment product.
+type KraviaInvoiceConfiguration struct {
+	// DaysUntilDue Days until the invoice is due.
+	DaysUntilDue *int `json:"days_until_due,omitempty"`
+
+	// Enabled Enable the invoice.
+	Enabled bool `json:"enabled"`
+
+	// InvoiceDeliveryMethod Who sends the invoice to the customer.
+	InvoiceDeliveryMethod *InvoiceDeliveryMethod `json:"invoice_delivery_method,omitempty"`
+
+	// Payability Whether the payment product can be used right now (returned).
+	Payability *SessionPayability `json:"payability,omitempty"`
+
+	// RequireIdentityVerification Make the customer verify their identity (e.g. BankID) before paying; b2c only when the merchant sends the invoice.
+	RequireIdentityVerification *bool `json:"require_identity_verification,omitempty"`
+
+	// Type Always payment_product_type.
+	Type *KraviaInvoiceConfigurationType `json:"type,omitempty"`
+}
+
+// KraviaInvoiceConfigurationType Always payment_product_type.
+type KraviaInvoiceConfigurationType string
 
 // Merchant Merchant information shown in the checkout.
 type Merchant struct {
@@ -2426,6 +3131,9 @@ type Merchant struct {
 	// PhoneNumber Phone number.
 	PhoneNumber *string `json:"phone_number,omitempty"`
 
+	// PlatformType Kind of platform the merchant is.
+	PlatformType *MerchantPlatformType `json:"platform_type,omitempty"`
+
 	// PostalCode Postal code.
 	PostalCode *string `json:"postal_code,omitempty"`
 
@@ -2436,7 +3144,10 @@ type Merchant struct {
 	Website *string `json:"website,omitempty"`
 }
 
-// Metadata Merchant metadata, at most 10 keys; values are strings or numbers.
+// MerchantPlatformType Kind of platform the merchant is.
+type MerchantPlatformType string
+
+// Metadata Merchant metadata, at most 10 keys; values are strings or numbers. Prefix keys with ext_ (e.g. ext_order_id): the prefixes dintero, merchant, session, event, payout, gateway and the PSP names (bambora, collector, instabank, klarna, kravia, netaxept, payex, santander, swish, vipps) are reserved.
 type Metadata = map[string]any
 
 // MyDinteroTerms myDintero terms accepted by the customer.
@@ -2508,6 +3219,30 @@ type NetaxeptTerminal struct {
 // NetaxeptTerminalTerminal Terminal path.
 type NetaxeptTerminalTerminal string
 
+// OpeningHours Opening hours of a location.
+type OpeningHours struct {
+	// OpenNow The location is open now.
+	OpenNow *bool `json:"open_now,omitempty"`
+
+	// Periods Opening periods, one per weekday and interval.
+	Periods []OpeningHoursPeriod `json:"periods,omitempty"`
+
+	// Timezone Time zone of the location, e.g. Europe/Oslo.
+	Timezone *string `json:"timezone,omitempty"`
+}
+
+// OpeningHoursPeriod One opening period.
+type OpeningHoursPeriod struct {
+	// ClosesAt Closing time, e.g. 16:00.
+	ClosesAt *string `json:"closes_at,omitempty"`
+
+	// DayOfWeek Weekday, 1 (Monday) to 7 (Sunday).
+	DayOfWeek *int `json:"day_of_week,omitempty"`
+
+	// OpensAt Opening time, e.g. 08:00.
+	OpensAt *string `json:"opens_at,omitempty"`
+}
+
 // Order The order to be paid.
 type Order struct {
 	// Amount Amount to authorize incl. VAT and discounts, minor units; = sum(items) + shipping_option.
@@ -2524,6 +3259,9 @@ type Order struct {
 
 	// DiscountLines Discounts given, additions to any items discount_lines.
 	DiscountLines []DiscountItem `json:"discount_lines,omitempty"`
+
+	// EventReference Default event_reference of the transaction events (in the settlement report); capture_reference/refund_reference override it.
+	EventReference *string `json:"event_reference,omitempty"`
 
 	// GiftCards The gift cards selected, the part of `order.amount` that will be authorized using gift cards
 	GiftCards []GiftCard `json:"gift_cards,omitempty"`
@@ -2666,6 +3404,9 @@ type OrderItem struct {
 	// Splits How the amount is split between sellers (Dintero Payout); [] = given at capture.
 	Splits []PayoutSplit `json:"splits,omitempty"`
 
+	// Store The store the order belongs to.
+	Store *Store `json:"store,omitempty"`
+
 	// ThumbnailURL Thumbnail shown in the checkout.
 	ThumbnailURL *string `json:"thumbnail_url,omitempty"`
 
@@ -2719,6 +3460,9 @@ type OrderUpdate struct {
 
 	// DiscountLines Discounts given, additions to any items discount_lines.
 	DiscountLines []DiscountItem `json:"discount_lines,omitempty"`
+
+	// EventReference Default event_reference of the transaction events (in the settlement report); capture_reference/refund_reference override it.
+	EventReference *string `json:"event_reference,omitempty"`
 
 	// GiftCards The gift cards selected, the part of `order.amount` that will be authorized using gift cards
 	GiftCards []GiftCard `json:"gift_cards,omitempty"`
@@ -2831,7 +3575,7 @@ type PaymentTokenOrder struct {
 
 // PaymentTokenSession The session to create the token from.
 type PaymentTokenSession struct {
-	// Configuration Branding of a payment-token session.
+	// Configuration Branding and channel of a payment-token session.
 	Configuration *PaymentTokenSessionConfiguration `json:"configuration,omitempty"`
 
 	// Customer The customer.
@@ -2840,7 +3584,7 @@ type PaymentTokenSession struct {
 	// ExpiresAt When the session expires.
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 
-	// Metadata Merchant metadata, at most 10 keys; values are strings or numbers.
+	// Metadata Merchant metadata, at most 10 keys; values are strings or numbers. Prefix keys with ext_ (e.g. ext_order_id): the prefixes dintero, merchant, session, event, payout, gateway and the PSP names (bambora, collector, instabank, klarna, kravia, netaxept, payex, santander, swish, vipps) are reserved.
 	Metadata Metadata `json:"metadata,omitempty"`
 
 	// Order The order reference of a payment-token session (no amount).
@@ -2853,11 +3597,17 @@ type PaymentTokenSession struct {
 	URL SessionURLs `json:"url"`
 }
 
-// PaymentTokenSessionConfiguration Branding of a payment-token session.
+// PaymentTokenSessionConfiguration Branding and channel of a payment-token session.
 type PaymentTokenSessionConfiguration struct {
+	// Channel ecommerce (default) or in_app (app-switch return_url).
+	Channel *PaymentTokenSessionConfigurationChannel `json:"channel,omitempty"`
+
 	// Theme Checkout colours (colour formats: #ff0000, rgb(), rgba()).
 	Theme *SessionTheme `json:"theme,omitempty"`
 }
+
+// PaymentTokenSessionConfigurationChannel ecommerce (default) or in_app (app-switch return_url).
+type PaymentTokenSessionConfigurationChannel string
 
 // PaymentTokenSessionRequest A session that only creates a card token.
 type PaymentTokenSessionRequest struct {
@@ -2951,6 +3701,9 @@ type PickUpAddress struct {
 	// Longitude Longitude.
 	Longitude *float64 `json:"longitude,omitempty"`
 
+	// OpeningHours Opening hours of a location.
+	OpeningHours *OpeningHours `json:"opening_hours,omitempty"`
+
 	// OrganizationNumber The organization number of the customer.
 	OrganizationNumber *string `json:"organization_number,omitempty"`
 
@@ -2965,6 +3718,9 @@ type PickUpAddress struct {
 
 	// PostalPlace City / postal place.
 	PostalPlace *string `json:"postal_place,omitempty"`
+
+	// WebsiteURL Website of the pick-up point.
+	WebsiteURL *string `json:"website_url,omitempty"`
 }
 
 // PublishMessage A message published to the customer.
@@ -3013,6 +3769,51 @@ type RequestHeaders struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// SCAAmountLimit An amount limit in one currency.
+type SCAAmountLimit struct {
+	// Amount Largest amount, minor units.
+	Amount int64 `json:"amount"`
+
+	// Currency ISO 4217 currency code, e.g. NOK.
+	Currency string `json:"currency"`
+}
+
+// SCALiabilityRule A rule for skipping SCA: amount_lte, below the limits for the card issuer countries.
+type SCALiabilityRule struct {
+	// Enabled Whether the rule is applied.
+	Enabled bool `json:"enabled"`
+
+	// IssuerCountries Card issuer countries the rule applies to.
+	IssuerCountries []string `json:"issuer_countries"`
+
+	// Limit Largest amounts, per currency, that may skip SCA.
+	Limit []SCAAmountLimit `json:"limit"`
+
+	// Type The kind of rule.
+	Type SCALiabilityRuleType `json:"type"`
+}
+
+// SCALiabilityRuleType The kind of rule.
+type SCALiabilityRuleType string
+
+// SCANetworkExemptions Exemptions passed to the issuer (Dintero must approve them; low_risk wins over low_value).
+type SCANetworkExemptions struct {
+	// LowRisk Pass the low-risk exemption.
+	LowRisk *bool `json:"low_risk,omitempty"`
+
+	// LowValue Pass the low-value exemption (below 30 EUR or equivalent).
+	LowValue *bool `json:"low_value,omitempty"`
+}
+
+// SCAPolicy When strong customer authentication may be skipped (the merchant then carries the liability).
+type SCAPolicy struct {
+	// LiabilityRules Rules for skipping SCA; when several match, the most restrictive applies.
+	LiabilityRules []SCALiabilityRule `json:"liability_rules,omitempty"`
+
+	// NetworkExemptions Exemptions passed to the issuer (Dintero must approve them; low_risk wins over low_value).
+	NetworkExemptions *SCANetworkExemptions `json:"network_exemptions,omitempty"`
+}
+
 // SantanderConfiguration Santander configuration.
 type SantanderConfiguration struct {
 	// DebitAccount Santander debit account payment.
@@ -3055,6 +3856,18 @@ type SantanderDebitAccountConfiguration struct {
 // SantanderDebitAccountConfigurationType Denotes what kind of config parameter this is
 type SantanderDebitAccountConfigurationType string
 
+// SeitatechConfiguration Seitatech configuration (in-person payment on a registered terminal).
+type SeitatechConfiguration struct {
+	// InPerson Enables one payment product.
+	InPerson *PaymentProductConfiguration `json:"in_person,omitempty"`
+
+	// Type Denotes what kind of config parameter this is
+	Type *SeitatechConfigurationType `json:"type,omitempty"`
+}
+
+// SeitatechConfigurationType Denotes what kind of config parameter this is
+type SeitatechConfigurationType string
+
 // Session A checkout session as Dintero returns it.
 type Session struct {
 	// CancelledAt When the session was cancelled.
@@ -3093,7 +3906,7 @@ type Session struct {
 	// InitiatingSystemRequestHeaders Request headers of the system that created the session.
 	InitiatingSystemRequestHeaders *SystemRequestHeaders `json:"initiating_system_request_headers,omitempty"`
 
-	// Metadata Merchant metadata, at most 10 keys; values are strings or numbers.
+	// Metadata Merchant metadata, at most 10 keys; values are strings or numbers. Prefix keys with ext_ (e.g. ext_order_id): the prefixes dintero, merchant, session, event, payout, gateway and the PSP names (bambora, collector, instabank, klarna, kravia, netaxept, payex, santander, swish, vipps) are reserved.
 	Metadata Metadata `json:"metadata,omitempty"`
 
 	// Order The order to be paid.
@@ -3123,13 +3936,16 @@ type SessionConfiguration struct {
 	// AllowDifferentBillingShippingAddress Customer types that may use different billing and shipping addresses.
 	AllowDifferentBillingShippingAddress []CustomerType `json:"allow_different_billing_shipping_address,omitempty"`
 
+	// AllowExpressWalletPayment Let wallets (Apple Pay, Google Pay) pay in their one-tap express mode, bypassing the checkout form.
+	AllowExpressWalletPayment *bool `json:"allow_express_wallet_payment,omitempty"`
+
 	// AutoCapture Capture automatically after AUTHORIZED (default false); callback_url waits for the capture.
 	AutoCapture *bool `json:"auto_capture,omitempty"`
 
 	// Bambora Bambora configuration
 	Bambora *BamboraConfiguration `json:"bambora,omitempty"`
 
-	// Channel Special behaviour: in_app (app-switch return_url) or in_store.
+	// Channel Special behaviour: ecommerce (default), in_app (app-switch return_url) or in_store.
 	Channel *SessionConfigurationChannel `json:"channel,omitempty"`
 
 	// Collector Collector Bank configuration.
@@ -3159,6 +3975,9 @@ type SessionConfiguration struct {
 	// Klarna Klarna configuration.
 	Klarna *KlarnaConfiguration `json:"klarna,omitempty"`
 
+	// Kravia Kravia (invoice) configuration.
+	Kravia *KraviaConfiguration `json:"kravia,omitempty"`
+
 	// Merchant Merchant shown in the checkout (returned).
 	Merchant *SessionMerchant `json:"merchant,omitempty"`
 
@@ -3177,17 +3996,23 @@ type SessionConfiguration struct {
 	// Santander Santander configuration.
 	Santander *SantanderConfiguration `json:"santander,omitempty"`
 
+	// Seitatech Seitatech configuration (in-person payment on a registered terminal).
+	Seitatech *SeitatechConfiguration `json:"seitatech,omitempty"`
+
 	// Swish Swish configuration.
 	Swish *SwishConfiguration `json:"swish,omitempty"`
 
 	// Theme Checkout colours (colour formats: #ff0000, rgb(), rgba()).
 	Theme *SessionTheme `json:"theme,omitempty"`
 
+	// Two Two (B2B invoice) configuration.
+	Two *TwoConfiguration `json:"two,omitempty"`
+
 	// Vipps Vipps configuration.
 	Vipps *VippsConfiguration `json:"vipps,omitempty"`
 }
 
-// SessionConfigurationChannel Special behaviour: in_app (app-switch return_url) or in_store.
+// SessionConfigurationChannel Special behaviour: ecommerce (default), in_app (app-switch return_url) or in_store.
 type SessionConfigurationChannel string
 
 // SessionConfigurationDefaultPaymentType Payment type preselected in the checkout; must be enabled.
@@ -3210,7 +4035,7 @@ type SessionCreateRequest struct {
 	// Express Express checkout: the customer gives an address and picks a shipping option before paying.
 	Express *SessionExpress `json:"express,omitempty"`
 
-	// Metadata Merchant metadata, at most 10 keys; values are strings or numbers.
+	// Metadata Merchant metadata, at most 10 keys; values are strings or numbers. Prefix keys with ext_ (e.g. ext_order_id): the prefixes dintero, merchant, session, event, payout, gateway and the PSP names (bambora, collector, instabank, klarna, kravia, netaxept, payex, santander, swish, vipps) are reserved.
 	Metadata Metadata `json:"metadata,omitempty"`
 
 	// Order The order to be paid.
@@ -3339,11 +4164,26 @@ type SessionEventDetails struct {
 	// ShippingOption A shipping option.
 	ShippingOption *ShippingOption `json:"shipping_option,omitempty"`
 
+	// TransactionEventID The transaction event of an AUTH_CALLBACK_SENT event.
+	TransactionEventID *string `json:"transaction_event_id,omitempty"`
+
 	// UpdatedExpress Express options as stored on an event.
 	UpdatedExpress *SessionExpressSnapshot `json:"updated_express,omitempty"`
 
+	// UpdatedExpressResult What an update did to part of the session.
+	UpdatedExpressResult *SessionEventUpdateResult `json:"updated_express_result,omitempty"`
+
 	// UpdatedOrder The order to be paid.
-	UpdatedOrder         *Order                 `json:"updated_order,omitempty"`
+	UpdatedOrder *Order `json:"updated_order,omitempty"`
+
+	// UpdatedOrderResult What an update did to part of the session.
+	UpdatedOrderResult *SessionEventUpdateResult `json:"updated_order_result,omitempty"`
+
+	// VippsGatewayAPIVersion Vipps API version used by the gateway.
+	VippsGatewayAPIVersion *string `json:"vipps:gateway_api_version,omitempty"`
+
+	// VippsPaymentID Vipps payment id.
+	VippsPaymentID       *string                `json:"vipps:payment:id,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
@@ -3371,10 +4211,22 @@ type SessionEventKlarnaDetails struct {
 	SessionID string `json:"session_id"`
 }
 
+// SessionEventUpdateResult What an update did to part of the session.
+type SessionEventUpdateResult struct {
+	// Status NOT_MODIFIED when the update left it as it was (new values may appear).
+	Status *SessionEventUpdateResultStatus `json:"status,omitempty"`
+}
+
+// SessionEventUpdateResultStatus NOT_MODIFIED when the update left it as it was (new values may appear).
+type SessionEventUpdateResultStatus string
+
 // SessionExpress Express checkout: the customer gives an address and picks a shipping option before paying.
 type SessionExpress struct {
 	// CustomerTypes Customer types allowed in the address form.
 	CustomerTypes []CustomerType `json:"customer_types,omitempty"`
+
+	// DefaultDifferentBillingShippingAddress Customer types for whom the checkout starts with separate billing and shipping addresses.
+	DefaultDifferentBillingShippingAddress []CustomerType `json:"default_different_billing_shipping_address,omitempty"`
 
 	// DiscountCodes Discount codes in express checkout.
 	DiscountCodes *ExpressDiscountCodes `json:"discount_codes,omitempty"`
@@ -3415,6 +4267,9 @@ type SessionInclude string
 
 // SessionMerchant Merchant shown in the checkout (returned).
 type SessionMerchant struct {
+	// Country Merchant country, e.g. NO.
+	Country *string `json:"country,omitempty"`
+
 	// ID Merchant id.
 	ID *string `json:"id,omitempty"`
 
@@ -3448,7 +4303,7 @@ type SessionProfileCreateRequest struct {
 	// Merchant Merchant information shown in the checkout.
 	Merchant *Merchant `json:"merchant,omitempty"`
 
-	// Metadata Merchant metadata, at most 10 keys; values are strings or numbers.
+	// Metadata Merchant metadata, at most 10 keys; values are strings or numbers. Prefix keys with ext_ (e.g. ext_order_id): the prefixes dintero, merchant, session, event, payout, gateway and the PSP names (bambora, collector, instabank, klarna, kravia, netaxept, payex, santander, swish, vipps) are reserved.
 	Metadata Metadata `json:"metadata,omitempty"`
 
 	// Order The order to be paid.
@@ -3465,6 +4320,12 @@ type SessionProfileCreateRequest struct {
 type SessionTheme struct {
 	// Backdrop Backdrop colour in desktop mode.
 	Backdrop *string `json:"backdrop,omitempty"`
+
+	// ButtonRadius Radius of the buttons in the checkout.
+	ButtonRadius *string `json:"buttonRadius,omitempty"`
+
+	// CardRadius Radius of the card element in the checkout.
+	CardRadius *string `json:"cardRadius,omitempty"`
 
 	// Error Deprecated, ignored.
 	Error *string `json:"error,omitempty"`
@@ -3506,6 +4367,33 @@ type SessionURLs struct {
 	ReturnURL string `json:"return_url"`
 }
 
+// ShipmentItem An order line (or part of one) delivered by a shipment.
+type ShipmentItem struct {
+	// LineID The line_id of an item in order.items.
+	LineID string `json:"line_id"`
+
+	// Quantity How many of the line's quantity this shipment delivers.
+	Quantity *float64 `json:"quantity,omitempty"`
+}
+
+// ShippingETA Estimated time of arrival, absolute (starts_at, ends_at) or relative (working days, weekdays).
+type ShippingETA struct {
+	// ArrivalDayOfWeek Weekday the order arrives, 1 (Monday) to 7 (Sunday).
+	ArrivalDayOfWeek *int `json:"arrival_day_of_week,omitempty"`
+
+	// EndsAt End of the window.
+	EndsAt *time.Time `json:"ends_at,omitempty"`
+
+	// ShippingDayOfWeek Weekday the order ships, 1 (Monday) to 7 (Sunday).
+	ShippingDayOfWeek *int `json:"shipping_day_of_week,omitempty"`
+
+	// StartsAt Start of the window.
+	StartsAt *time.Time `json:"starts_at,omitempty"`
+
+	// WorkingDays Range of working days until arrival: [0,0] today, [0,3] within three days.
+	WorkingDays []int `json:"working_days,omitempty"`
+}
+
 // ShippingOption A shipping option.
 type ShippingOption struct {
 	// Amount Price incl. VAT and discounts, minor units.
@@ -3523,8 +4411,8 @@ type ShippingOption struct {
 	// EnvironmentalData Environmental data about the shipping option
 	EnvironmentalData *EnvironmentalData `json:"environmental_data,omitempty"`
 
-	// ETA A time window.
-	ETA *ShippingTimeWindow `json:"eta,omitempty"`
+	// ETA Estimated time of arrival, absolute (starts_at, ends_at) or relative (working days, weekdays).
+	ETA *ShippingETA `json:"eta,omitempty"`
 
 	// FeeSplit How payment fees are shared between split destinations (default: proportionally).
 	FeeSplit *PayoutFeeSplit `json:"fee_split,omitempty"`
@@ -3544,8 +4432,20 @@ type ShippingOption struct {
 	// OperatorProductID The operators own id for this shipping product
 	OperatorProductID *string `json:"operator_product_id,omitempty"`
 
+	// PayInStore Pay in store at pick-up; the amount paid in the checkout is zero.
+	PayInStore *ShippingPayInStore `json:"pay_in_store,omitempty"`
+
 	// PickUpAddress Pick-up point address with its distance.
 	PickUpAddress *PickUpAddress `json:"pick_up_address,omitempty"`
+
+	// ShipmentID Groups the options of one shipment when the order ships in several.
+	ShipmentID *string `json:"shipment_id,omitempty"`
+
+	// ShipmentItems The order lines this shipment delivers (only for orders with several shipments).
+	ShipmentItems []ShipmentItem `json:"shipment_items,omitempty"`
+
+	// Shipments One chosen option per shipment_id (only on the top-level order.shipping_option).
+	Shipments []ShippingOption `json:"shipments,omitempty"`
 
 	// Splits Seller splits (only on order.shipping_option; [] = given at capture).
 	Splits []PayoutSplit `json:"splits,omitempty"`
@@ -3571,6 +4471,15 @@ type ShippingOptionDeliveryMethod string
 
 // ShippingOptionMetadata Merchant metadata on a shipping option, at most 20 keys; string or number values.
 type ShippingOptionMetadata = map[string]any
+
+// ShippingPayInStore Pay in store at pick-up; the amount paid in the checkout is zero.
+type ShippingPayInStore struct {
+	// Type Always full.
+	Type ShippingPayInStoreType `json:"type"`
+}
+
+// ShippingPayInStoreType Always full.
+type ShippingPayInStoreType string
 
 // ShippingTimeWindow A time window.
 type ShippingTimeWindow struct {
@@ -3613,6 +4522,9 @@ type Store struct {
 	// OrganizationNumber Organization number.
 	OrganizationNumber *string `json:"organization_number,omitempty"`
 
+	// PayoutDestinationID Payout destination (seller) of the store.
+	PayoutDestinationID *string `json:"payout_destination_id,omitempty"`
+
 	// PhoneNumber Phone number.
 	PhoneNumber *string `json:"phone_number,omitempty"`
 
@@ -3640,8 +4552,8 @@ type StoreAddress struct {
 
 // SwishConfiguration Swish configuration.
 type SwishConfiguration struct {
-	// Swish Enables one payment product.
-	Swish *PaymentProductConfiguration `json:"swish,omitempty"`
+	// Swish Swish payments.
+	Swish *SwishProductConfiguration `json:"swish,omitempty"`
 
 	// Type Denotes what kind of config parameter this is
 	Type *SwishConfigurationType `json:"type,omitempty"`
@@ -3649,6 +4561,24 @@ type SwishConfiguration struct {
 
 // SwishConfigurationType Denotes what kind of config parameter this is
 type SwishConfigurationType string
+
+// SwishProductConfiguration Swish payments.
+type SwishProductConfiguration struct {
+	// Enabled Enable Swish.
+	Enabled bool `json:"enabled"`
+
+	// Payability Whether the payment product can be used right now (returned).
+	Payability *SessionPayability `json:"payability,omitempty"`
+
+	// PayoutEnabled Dintero handles the payout for this payment product (returned).
+	PayoutEnabled *bool `json:"payout_enabled,omitempty"`
+
+	// Type Always payment_product_type.
+	Type *SwishProductConfigurationType `json:"type,omitempty"`
+}
+
+// SwishProductConfigurationType Always payment_product_type.
+type SwishProductConfigurationType string
 
 // SystemRequestHeaders Request headers of the system that created the session.
 type SystemRequestHeaders struct {
@@ -3669,6 +4599,9 @@ type SystemRequestHeaders struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// TokenAuthMethod A cardholder authentication method in token flows: 3DS or a device-bound passkey.
+type TokenAuthMethod string
+
 // TokenError Error body of a 403 from the token endpoint.
 type TokenError struct {
 	// Error The error itself.
@@ -3683,6 +4616,9 @@ type TokenProvider struct {
 	// PaymentProductType The payment product to create the token with.
 	PaymentProductType TokenProviderPaymentProductType `json:"payment_product_type"`
 
+	// TokenSupportedAuthMethods Authentication methods for the token flow, most preferred first (Dintero PSP providers).
+	TokenSupportedAuthMethods []TokenAuthMethod `json:"token_supported_auth_methods,omitempty"`
+
 	// TokenTypes The kinds of token to create.
 	TokenTypes []TokenType `json:"token_types"`
 }
@@ -3692,6 +4628,39 @@ type TokenProviderPaymentProductType string
 
 // TokenType A kind of card token.
 type TokenType string
+
+// TwoConfiguration Two (B2B invoice) configuration.
+type TwoConfiguration struct {
+	// InvoiceB2B A Two B2B invoice.
+	InvoiceB2B *TwoInvoiceConfiguration `json:"invoice_b2b,omitempty"`
+
+	// Type Denotes what kind of config parameter this is
+	Type *TwoConfigurationType `json:"type,omitempty"`
+}
+
+// TwoConfigurationType Denotes what kind of config parameter this is
+type TwoConfigurationType string
+
+// TwoInvoiceConfiguration A Two B2B invoice.
+type TwoInvoiceConfiguration struct {
+	// DurationDays Days until the invoice is due, 14 or 30.
+	DurationDays *TwoInvoiceConfigurationDurationDays `json:"duration_days,omitempty"`
+
+	// Enabled Enable the invoice.
+	Enabled bool `json:"enabled"`
+
+	// Payability Whether the payment product can be used right now (returned).
+	Payability *SessionPayability `json:"payability,omitempty"`
+
+	// Type Always payment_product_type.
+	Type *TwoInvoiceConfigurationType `json:"type,omitempty"`
+}
+
+// TwoInvoiceConfigurationDurationDays Days until the invoice is due, 14 or 30.
+type TwoInvoiceConfigurationDurationDays int
+
+// TwoInvoiceConfigurationType Always payment_product_type.
+type TwoInvoiceConfigurationType string
 
 // VippsConfiguration Vipps configuration.
 type VippsConfiguration struct {
@@ -4188,6 +5157,14 @@ func (a *SessionEventDetails) UnmarshalJSON(b []byte) error {
 		delete(object, "shipping_option")
 	}
 
+	if raw, found := object["transaction_event_id"]; found {
+		err = json.Unmarshal(raw, &a.TransactionEventID)
+		if err != nil {
+			return fmt.Errorf("error reading 'transaction_event_id': %w", err)
+		}
+		delete(object, "transaction_event_id")
+	}
+
 	if raw, found := object["updated_express"]; found {
 		err = json.Unmarshal(raw, &a.UpdatedExpress)
 		if err != nil {
@@ -4196,12 +5173,44 @@ func (a *SessionEventDetails) UnmarshalJSON(b []byte) error {
 		delete(object, "updated_express")
 	}
 
+	if raw, found := object["updated_express_result"]; found {
+		err = json.Unmarshal(raw, &a.UpdatedExpressResult)
+		if err != nil {
+			return fmt.Errorf("error reading 'updated_express_result': %w", err)
+		}
+		delete(object, "updated_express_result")
+	}
+
 	if raw, found := object["updated_order"]; found {
 		err = json.Unmarshal(raw, &a.UpdatedOrder)
 		if err != nil {
 			return fmt.Errorf("error reading 'updated_order': %w", err)
 		}
 		delete(object, "updated_order")
+	}
+
+	if raw, found := object["updated_order_result"]; found {
+		err = json.Unmarshal(raw, &a.UpdatedOrderResult)
+		if err != nil {
+			return fmt.Errorf("error reading 'updated_order_result': %w", err)
+		}
+		delete(object, "updated_order_result")
+	}
+
+	if raw, found := object["vipps:gateway_api_version"]; found {
+		err = json.Unmarshal(raw, &a.VippsGatewayAPIVersion)
+		if err != nil {
+			return fmt.Errorf("error reading 'vipps:gateway_api_version': %w", err)
+		}
+		delete(object, "vipps:gateway_api_version")
+	}
+
+	if raw, found := object["vipps:payment:id"]; found {
+		err = json.Unmarshal(raw, &a.VippsPaymentID)
+		if err != nil {
+			return fmt.Errorf("error reading 'vipps:payment:id': %w", err)
+		}
+		delete(object, "vipps:payment:id")
 	}
 
 	if len(object) != 0 {
@@ -4328,6 +5337,13 @@ func (a SessionEventDetails) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.TransactionEventID != nil {
+		object["transaction_event_id"], err = json.Marshal(a.TransactionEventID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'transaction_event_id': %w", err)
+		}
+	}
+
 	if a.UpdatedExpress != nil {
 		object["updated_express"], err = json.Marshal(a.UpdatedExpress)
 		if err != nil {
@@ -4335,10 +5351,38 @@ func (a SessionEventDetails) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.UpdatedExpressResult != nil {
+		object["updated_express_result"], err = json.Marshal(a.UpdatedExpressResult)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'updated_express_result': %w", err)
+		}
+	}
+
 	if a.UpdatedOrder != nil {
 		object["updated_order"], err = json.Marshal(a.UpdatedOrder)
 		if err != nil {
 			return nil, fmt.Errorf("error marshaling 'updated_order': %w", err)
+		}
+	}
+
+	if a.UpdatedOrderResult != nil {
+		object["updated_order_result"], err = json.Marshal(a.UpdatedOrderResult)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'updated_order_result': %w", err)
+		}
+	}
+
+	if a.VippsGatewayAPIVersion != nil {
+		object["vipps:gateway_api_version"], err = json.Marshal(a.VippsGatewayAPIVersion)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'vipps:gateway_api_version': %w", err)
+		}
+	}
+
+	if a.VippsPaymentID != nil {
+		object["vipps:payment:id"], err = json.Marshal(a.VippsPaymentID)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'vipps:payment:id': %w", err)
 		}
 	}
 

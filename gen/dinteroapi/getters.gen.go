@@ -24,12 +24,37 @@ func (a *ActivePaymentTypes) GetEnabled() bool {
 	return *a.Enabled
 }
 
+// GetTokenEventNotificationURL returns the TokenEventNotificationURL field, or its zero value when
+// TokenEventNotificationURL or the receiver is nil.
+func (a *ApplePayDetails) GetTokenEventNotificationURL() string {
+	if a == nil || a.TokenEventNotificationURL == nil {
+		return ""
+	}
+	return *a.TokenEventNotificationURL
+}
+
+// GetApplepay returns the Applepay field, or nil when the receiver is nil.
+func (b *BamboraConfiguration) GetApplepay() *PaymentProductConfiguration {
+	if b == nil {
+		return nil
+	}
+	return b.Applepay
+}
+
 // GetCreditcard returns the Creditcard field, or nil when the receiver is nil.
 func (b *BamboraConfiguration) GetCreditcard() *BamboraCreditcardConfiguration {
 	if b == nil {
 		return nil
 	}
 	return b.Creditcard
+}
+
+// GetGooglepay returns the Googlepay field, or nil when the receiver is nil.
+func (b *BamboraConfiguration) GetGooglepay() *PaymentProductConfiguration {
+	if b == nil {
+		return nil
+	}
+	return b.Googlepay
 }
 
 // GetMobilepay returns the Mobilepay field, or nil when the receiver is nil.
@@ -630,6 +655,14 @@ func (c *CustomerTokens) GetBamboraCreditcard() *CustomerCardTokens {
 	return c.BamboraCreditcard
 }
 
+// GetDinteroPSPCreditcard returns the DinteroPSPCreditcard field, or nil when the receiver is nil.
+func (c *CustomerTokens) GetDinteroPSPCreditcard() *CustomerCardTokens {
+	if c == nil {
+		return nil
+	}
+	return c.DinteroPSPCreditcard
+}
+
 // GetPayexCreditcard returns the PayexCreditcard field, or nil when the receiver is nil.
 func (c *CustomerTokens) GetPayexCreditcard() *CustomerCardTokens {
 	if c == nil {
@@ -645,6 +678,14 @@ func (c *CustomerWalletCard) GetMaskedCardToken() string {
 		return ""
 	}
 	return *c.MaskedCardToken
+}
+
+// GetExternal returns the External field, or nil when the receiver is nil.
+func (d *DinteroConfiguration) GetExternal() *ExternalPaymentConfiguration {
+	if d == nil {
+		return nil
+	}
+	return d.External
 }
 
 // GetType returns the Type field, or its zero value when Type or the receiver is nil.
@@ -671,16 +712,209 @@ func (d *DinteroConfiguration) GetZero() *PaymentProductConfiguration {
 	return d.Zero
 }
 
+// GetDetails returns the Details field, or nil when the receiver is nil.
+func (d *DinteroPSPApplePayConfiguration) GetDetails() *ApplePayDetails {
+	if d == nil {
+		return nil
+	}
+	return d.Details
+}
+
+// GetPayability returns the Payability field, or its zero value when Payability or the receiver is
+// nil.
+func (d *DinteroPSPApplePayConfiguration) GetPayability() SessionPayability {
+	if d == nil || d.Payability == nil {
+		return ""
+	}
+	return *d.Payability
+}
+
+// GetSCAPolicy returns the SCAPolicy field, or nil when the receiver is nil.
+func (d *DinteroPSPApplePayConfiguration) GetSCAPolicy() *SCAPolicy {
+	if d == nil {
+		return nil
+	}
+	return d.SCAPolicy
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (d *DinteroPSPApplePayConfiguration) GetType() DinteroPSPApplePayConfigurationType {
+	if d == nil || d.Type == nil {
+		return ""
+	}
+	return *d.Type
+}
+
+// GetGeneratePaymentToken returns the GeneratePaymentToken field, or its zero value when
+// GeneratePaymentToken or the receiver is nil.
+func (d *DinteroPSPClickToPayConfiguration) GetGeneratePaymentToken() bool {
+	if d == nil || d.GeneratePaymentToken == nil {
+		return false
+	}
+	return *d.GeneratePaymentToken
+}
+
+// GetPayability returns the Payability field, or its zero value when Payability or the receiver is
+// nil.
+func (d *DinteroPSPClickToPayConfiguration) GetPayability() SessionPayability {
+	if d == nil || d.Payability == nil {
+		return ""
+	}
+	return *d.Payability
+}
+
+// GetSCAPolicy returns the SCAPolicy field, or nil when the receiver is nil.
+func (d *DinteroPSPClickToPayConfiguration) GetSCAPolicy() *SCAPolicy {
+	if d == nil {
+		return nil
+	}
+	return d.SCAPolicy
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (d *DinteroPSPClickToPayConfiguration) GetType() DinteroPSPClickToPayConfigurationType {
+	if d == nil || d.Type == nil {
+		return ""
+	}
+	return *d.Type
+}
+
+// GetApplepay returns the Applepay field, or nil when the receiver is nil.
+func (d *DinteroPSPConfiguration) GetApplepay() *DinteroPSPApplePayConfiguration {
+	if d == nil {
+		return nil
+	}
+	return d.Applepay
+}
+
+// GetClicktopay returns the Clicktopay field, or nil when the receiver is nil.
+func (d *DinteroPSPConfiguration) GetClicktopay() *DinteroPSPClickToPayConfiguration {
+	if d == nil {
+		return nil
+	}
+	return d.Clicktopay
+}
+
 // GetCreditcard returns the Creditcard field, or nil when the receiver is nil.
-func (d *DinteroPSPConfiguration) GetCreditcard() *PaymentProductConfiguration {
+func (d *DinteroPSPConfiguration) GetCreditcard() *DinteroPSPCreditcardConfiguration {
 	if d == nil {
 		return nil
 	}
 	return d.Creditcard
 }
 
+// GetGooglepay returns the Googlepay field, or nil when the receiver is nil.
+func (d *DinteroPSPConfiguration) GetGooglepay() *DinteroPSPGooglePayConfiguration {
+	if d == nil {
+		return nil
+	}
+	return d.Googlepay
+}
+
 // GetType returns the Type field, or its zero value when Type or the receiver is nil.
 func (d *DinteroPSPConfiguration) GetType() DinteroPSPConfigurationType {
+	if d == nil || d.Type == nil {
+		return ""
+	}
+	return *d.Type
+}
+
+// GetVipps returns the Vipps field, or nil when the receiver is nil.
+func (d *DinteroPSPConfiguration) GetVipps() *DinteroPSPVippsConfiguration {
+	if d == nil {
+		return nil
+	}
+	return d.Vipps
+}
+
+// GetGeneratePaymentToken returns the GeneratePaymentToken field, or its zero value when
+// GeneratePaymentToken or the receiver is nil.
+func (d *DinteroPSPCreditcardConfiguration) GetGeneratePaymentToken() bool {
+	if d == nil || d.GeneratePaymentToken == nil {
+		return false
+	}
+	return *d.GeneratePaymentToken
+}
+
+// GetGeneratePaymentTokenConfig returns the GeneratePaymentTokenConfig field, or nil when the
+// receiver is nil.
+func (d *DinteroPSPCreditcardConfiguration) GetGeneratePaymentTokenConfig() *GeneratePaymentTokenConfiguration {
+	if d == nil {
+		return nil
+	}
+	return d.GeneratePaymentTokenConfig
+}
+
+// GetPayability returns the Payability field, or its zero value when Payability or the receiver is
+// nil.
+func (d *DinteroPSPCreditcardConfiguration) GetPayability() SessionPayability {
+	if d == nil || d.Payability == nil {
+		return ""
+	}
+	return *d.Payability
+}
+
+// GetSCAPolicy returns the SCAPolicy field, or nil when the receiver is nil.
+func (d *DinteroPSPCreditcardConfiguration) GetSCAPolicy() *SCAPolicy {
+	if d == nil {
+		return nil
+	}
+	return d.SCAPolicy
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (d *DinteroPSPCreditcardConfiguration) GetType() DinteroPSPCreditcardConfigurationType {
+	if d == nil || d.Type == nil {
+		return ""
+	}
+	return *d.Type
+}
+
+// GetGeneratePaymentToken returns the GeneratePaymentToken field, or its zero value when
+// GeneratePaymentToken or the receiver is nil.
+func (d *DinteroPSPGooglePayConfiguration) GetGeneratePaymentToken() bool {
+	if d == nil || d.GeneratePaymentToken == nil {
+		return false
+	}
+	return *d.GeneratePaymentToken
+}
+
+// GetPayability returns the Payability field, or its zero value when Payability or the receiver is
+// nil.
+func (d *DinteroPSPGooglePayConfiguration) GetPayability() SessionPayability {
+	if d == nil || d.Payability == nil {
+		return ""
+	}
+	return *d.Payability
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (d *DinteroPSPGooglePayConfiguration) GetType() DinteroPSPGooglePayConfigurationType {
+	if d == nil || d.Type == nil {
+		return ""
+	}
+	return *d.Type
+}
+
+// GetPayability returns the Payability field, or its zero value when Payability or the receiver is
+// nil.
+func (d *DinteroPSPVippsConfiguration) GetPayability() SessionPayability {
+	if d == nil || d.Payability == nil {
+		return ""
+	}
+	return *d.Payability
+}
+
+// GetSCAPolicy returns the SCAPolicy field, or nil when the receiver is nil.
+func (d *DinteroPSPVippsConfiguration) GetSCAPolicy() *SCAPolicy {
+	if d == nil {
+		return nil
+	}
+	return d.SCAPolicy
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (d *DinteroPSPVippsConfiguration) GetType() DinteroPSPVippsConfigurationType {
 	if d == nil || d.Type == nil {
 		return ""
 	}
@@ -761,6 +995,33 @@ func (d *DiscountsConfiguration) GetType() DiscountsConfigurationType {
 		return ""
 	}
 	return *d.Type
+}
+
+// GetOrderPayoutDestinationID returns the OrderPayoutDestinationID field, or its zero value when
+// OrderPayoutDestinationID or the receiver is nil.
+func (d *DynamicPayoutDestination) GetOrderPayoutDestinationID() string {
+	if d == nil || d.OrderPayoutDestinationID == nil {
+		return ""
+	}
+	return *d.OrderPayoutDestinationID
+}
+
+// GetOrderStoreID returns the OrderStoreID field, or its zero value when OrderStoreID or the
+// receiver is nil.
+func (d *DynamicPayoutDestination) GetOrderStoreID() string {
+	if d == nil || d.OrderStoreID == nil {
+		return ""
+	}
+	return *d.OrderStoreID
+}
+
+// GetOverwritePayoutDestinationID returns the OverwritePayoutDestinationID field, or its zero value
+// when OverwritePayoutDestinationID or the receiver is nil.
+func (d *DynamicPayoutDestination) GetOverwritePayoutDestinationID() bool {
+	if d == nil || d.OverwritePayoutDestinationID == nil {
+		return false
+	}
+	return *d.OverwritePayoutDestinationID
 }
 
 // GetMarketplaceOrder returns the MarketplaceOrder field, or nil when the receiver is nil.
@@ -1304,6 +1565,57 @@ func (e *ExpressDiscountCodesConfiguration) GetPayability() SessionPayability {
 	return *e.Payability
 }
 
+// GetPayability returns the Payability field, or its zero value when Payability or the receiver is
+// nil.
+func (e *ExternalPaymentConfiguration) GetPayability() SessionPayability {
+	if e == nil || e.Payability == nil {
+		return ""
+	}
+	return *e.Payability
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (e *ExternalPaymentConfiguration) GetType() ExternalPaymentConfigurationType {
+	if e == nil || e.Type == nil {
+		return ""
+	}
+	return *e.Type
+}
+
+// GetDescription returns the Description field, or its zero value when Description or the receiver
+// is nil.
+func (e *ExternalPaymentContent) GetDescription() string {
+	if e == nil || e.Description == nil {
+		return ""
+	}
+	return *e.Description
+}
+
+// GetTitle returns the Title field, or its zero value when Title or the receiver is nil.
+func (e *ExternalPaymentContent) GetTitle() string {
+	if e == nil || e.Title == nil {
+		return ""
+	}
+	return *e.Title
+}
+
+// GetContent returns the Content field, or nil when the receiver is nil.
+func (e *ExternalPaymentDisplay) GetContent() *ExternalPaymentContent {
+	if e == nil {
+		return nil
+	}
+	return e.Content
+}
+
+// GetSaveCardCheckbox returns the SaveCardCheckbox field, or its zero value when SaveCardCheckbox
+// or the receiver is nil.
+func (g *GeneratePaymentTokenConfiguration) GetSaveCardCheckbox() GeneratePaymentTokenConfigurationSaveCardCheckbox {
+	if g == nil || g.SaveCardCheckbox == nil {
+		return ""
+	}
+	return *g.SaveCardCheckbox
+}
+
 // GetMaskedCardToken returns the MaskedCardToken field, or its zero value when MaskedCardToken or
 // the receiver is nil.
 func (g *GiftCard) GetMaskedCardToken() string {
@@ -1618,6 +1930,14 @@ func (i *InstabankPostponementProduct) GetTotalAmount() int64 {
 	return *i.TotalAmount
 }
 
+// GetInterval returns the Interval field, or its zero value when Interval or the receiver is nil.
+func (i *InvoiceSchedule) GetInterval() InvoiceScheduleInterval {
+	if i == nil || i.Interval == nil {
+		return ""
+	}
+	return *i.Interval
+}
+
 // GetBillie returns the Billie field, or nil when the receiver is nil.
 func (k *KlarnaConfiguration) GetBillie() *PaymentProductConfiguration {
 	if k == nil {
@@ -1636,6 +1956,125 @@ func (k *KlarnaConfiguration) GetKlarna() *PaymentProductConfiguration {
 
 // GetType returns the Type field, or its zero value when Type or the receiver is nil.
 func (k *KlarnaConfiguration) GetType() KlarnaConfigurationType {
+	if k == nil || k.Type == nil {
+		return ""
+	}
+	return *k.Type
+}
+
+// GetInvoiceB2B returns the InvoiceB2B field, or nil when the receiver is nil.
+func (k *KraviaConfiguration) GetInvoiceB2B() *KraviaInvoiceConfiguration {
+	if k == nil {
+		return nil
+	}
+	return k.InvoiceB2B
+}
+
+// GetInvoiceB2BGrouped returns the InvoiceB2BGrouped field, or nil when the receiver is nil.
+func (k *KraviaConfiguration) GetInvoiceB2BGrouped() *KraviaGroupedInvoiceConfiguration {
+	if k == nil {
+		return nil
+	}
+	return k.InvoiceB2BGrouped
+}
+
+// GetInvoiceB2C returns the InvoiceB2C field, or nil when the receiver is nil.
+func (k *KraviaConfiguration) GetInvoiceB2C() *KraviaInvoiceConfiguration {
+	if k == nil {
+		return nil
+	}
+	return k.InvoiceB2C
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (k *KraviaConfiguration) GetType() KraviaConfigurationType {
+	if k == nil || k.Type == nil {
+		return ""
+	}
+	return *k.Type
+}
+
+// GetDaysUntilDue returns the DaysUntilDue field, or its zero value when DaysUntilDue or the
+// receiver is nil.
+func (k *KraviaGroupedInvoiceConfiguration) GetDaysUntilDue() int32 {
+	if k == nil || k.DaysUntilDue == nil {
+		return 0
+	}
+	return *k.DaysUntilDue
+}
+
+// GetInvoiceSchedule returns the InvoiceSchedule field, or nil when the receiver is nil.
+func (k *KraviaGroupedInvoiceConfiguration) GetInvoiceSchedule() *InvoiceSchedule {
+	if k == nil {
+		return nil
+	}
+	return k.InvoiceSchedule
+}
+
+// GetPayability returns the Payability field, or its zero value when Payability or the receiver is
+// nil.
+func (k *KraviaGroupedInvoiceConfiguration) GetPayability() SessionPayability {
+	if k == nil || k.Payability == nil {
+		return ""
+	}
+	return *k.Payability
+}
+
+// GetRequireIdentityVerification returns the RequireIdentityVerification field, or its zero value
+// when RequireIdentityVerification or the receiver is nil.
+func (k *KraviaGroupedInvoiceConfiguration) GetRequireIdentityVerification() bool {
+	if k == nil || k.RequireIdentityVerification == nil {
+		return false
+	}
+	return *k.RequireIdentityVerification
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (k *KraviaGroupedInvoiceConfiguration) GetType() KraviaGroupedInvoiceConfigurationType {
+	if k == nil || k.Type == nil {
+		return ""
+	}
+	return *k.Type
+}
+
+// GetDaysUntilDue returns the DaysUntilDue field, or its zero value when DaysUntilDue or the
+// receiver is nil.
+func (k *KraviaInvoiceConfiguration) GetDaysUntilDue() int {
+	if k == nil || k.DaysUntilDue == nil {
+		return 0
+	}
+	return *k.DaysUntilDue
+}
+
+// GetInvoiceDeliveryMethod returns the InvoiceDeliveryMethod field, or its zero value when
+// InvoiceDeliveryMethod or the receiver is nil.
+func (k *KraviaInvoiceConfiguration) GetInvoiceDeliveryMethod() InvoiceDeliveryMethod {
+	if k == nil || k.InvoiceDeliveryMethod == nil {
+		return ""
+	}
+	return *k.InvoiceDeliveryMethod
+}
+
+// GetPayability returns the Payability field, or its zero value when Payability or the receiver is
+// nil.
+func (k *KraviaInvoiceConfiguration) GetPayability() SessionPayability {
+	if k == nil || k.Payability == nil {
+		return ""
+	}
+	return *k.Payability
+}
+
+// GetRequireIdentityVerification returns the RequireIdentityVerification field, or its zero value
+// when RequireIdentityVerification or the receiver is nil.
+func (k *KraviaInvoiceConfiguration) GetRequireIdentityVerification() bool {
+	if k == nil || k.RequireIdentityVerification == nil {
+		return false
+	}
+	return *k.RequireIdentityVerification
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (k *KraviaInvoiceConfiguration) GetType() KraviaInvoiceConfigurationType {
 	if k == nil || k.Type == nil {
 		return ""
 	}
@@ -1737,6 +2176,15 @@ func (m *Merchant) GetPhoneNumber() string {
 	return *m.PhoneNumber
 }
 
+// GetPlatformType returns the PlatformType field, or its zero value when PlatformType or the
+// receiver is nil.
+func (m *Merchant) GetPlatformType() MerchantPlatformType {
+	if m == nil || m.PlatformType == nil {
+		return ""
+	}
+	return *m.PlatformType
+}
+
 // GetPostalCode returns the PostalCode field, or its zero value when PostalCode or the receiver is
 // nil.
 func (m *Merchant) GetPostalCode() string {
@@ -1822,12 +2270,62 @@ func (n *NetaxeptTerminal) GetTerminalLayout() string {
 	return *n.TerminalLayout
 }
 
+// GetOpenNow returns the OpenNow field, or its zero value when OpenNow or the receiver is nil.
+func (o *OpeningHours) GetOpenNow() bool {
+	if o == nil || o.OpenNow == nil {
+		return false
+	}
+	return *o.OpenNow
+}
+
+// GetTimezone returns the Timezone field, or its zero value when Timezone or the receiver is nil.
+func (o *OpeningHours) GetTimezone() string {
+	if o == nil || o.Timezone == nil {
+		return ""
+	}
+	return *o.Timezone
+}
+
+// GetClosesAt returns the ClosesAt field, or its zero value when ClosesAt or the receiver is nil.
+func (o *OpeningHoursPeriod) GetClosesAt() string {
+	if o == nil || o.ClosesAt == nil {
+		return ""
+	}
+	return *o.ClosesAt
+}
+
+// GetDayOfWeek returns the DayOfWeek field, or its zero value when DayOfWeek or the receiver is
+// nil.
+func (o *OpeningHoursPeriod) GetDayOfWeek() int {
+	if o == nil || o.DayOfWeek == nil {
+		return 0
+	}
+	return *o.DayOfWeek
+}
+
+// GetOpensAt returns the OpensAt field, or its zero value when OpensAt or the receiver is nil.
+func (o *OpeningHoursPeriod) GetOpensAt() string {
+	if o == nil || o.OpensAt == nil {
+		return ""
+	}
+	return *o.OpensAt
+}
+
 // GetBillingAddress returns the BillingAddress field, or nil when the receiver is nil.
 func (o *Order) GetBillingAddress() *OrderAddress {
 	if o == nil {
 		return nil
 	}
 	return o.BillingAddress
+}
+
+// GetEventReference returns the EventReference field, or its zero value when EventReference or the
+// receiver is nil.
+func (o *Order) GetEventReference() string {
+	if o == nil || o.EventReference == nil {
+		return ""
+	}
+	return *o.EventReference
 }
 
 // GetGrossAmount returns the GrossAmount field, or its zero value when GrossAmount or the receiver
@@ -2149,6 +2647,14 @@ func (o *OrderItem) GetQuantity() float64 {
 	return *o.Quantity
 }
 
+// GetStore returns the Store field, or nil when the receiver is nil.
+func (o *OrderItem) GetStore() *Store {
+	if o == nil {
+		return nil
+	}
+	return o.Store
+}
+
 // GetThumbnailURL returns the ThumbnailURL field, or its zero value when ThumbnailURL or the
 // receiver is nil.
 func (o *OrderItem) GetThumbnailURL() string {
@@ -2248,6 +2754,15 @@ func (o *OrderUpdate) GetCurrency() string {
 		return ""
 	}
 	return *o.Currency
+}
+
+// GetEventReference returns the EventReference field, or its zero value when EventReference or the
+// receiver is nil.
+func (o *OrderUpdate) GetEventReference() string {
+	if o == nil || o.EventReference == nil {
+		return ""
+	}
+	return *o.EventReference
 }
 
 // GetGrossAmount returns the GrossAmount field, or its zero value when GrossAmount or the receiver
@@ -2487,6 +3002,14 @@ func (p *PaymentTokenSession) GetProfileID() string {
 	return *p.ProfileID
 }
 
+// GetChannel returns the Channel field, or its zero value when Channel or the receiver is nil.
+func (p *PaymentTokenSessionConfiguration) GetChannel() PaymentTokenSessionConfigurationChannel {
+	if p == nil || p.Channel == nil {
+		return ""
+	}
+	return *p.Channel
+}
+
 // GetTheme returns the Theme field, or nil when the receiver is nil.
 func (p *PaymentTokenSessionConfiguration) GetTheme() *SessionTheme {
 	if p == nil {
@@ -2615,6 +3138,14 @@ func (p *PickUpAddress) GetLongitude() float64 {
 	return *p.Longitude
 }
 
+// GetOpeningHours returns the OpeningHours field, or nil when the receiver is nil.
+func (p *PickUpAddress) GetOpeningHours() *OpeningHours {
+	if p == nil {
+		return nil
+	}
+	return p.OpeningHours
+}
+
 // GetOrganizationNumber returns the OrganizationNumber field, or its zero value when
 // OrganizationNumber or the receiver is nil.
 func (p *PickUpAddress) GetOrganizationNumber() string {
@@ -2658,6 +3189,15 @@ func (p *PickUpAddress) GetPostalPlace() string {
 		return ""
 	}
 	return *p.PostalPlace
+}
+
+// GetWebsiteURL returns the WebsiteURL field, or its zero value when WebsiteURL or the receiver is
+// nil.
+func (p *PickUpAddress) GetWebsiteURL() string {
+	if p == nil || p.WebsiteURL == nil {
+		return ""
+	}
+	return *p.WebsiteURL
 }
 
 // GetID returns the ID field, or its zero value when ID or the receiver is nil.
@@ -2730,6 +3270,30 @@ func (a *RequestHeaders) GetUserAgent() string {
 	return *a.UserAgent
 }
 
+// GetLowRisk returns the LowRisk field, or its zero value when LowRisk or the receiver is nil.
+func (s *SCANetworkExemptions) GetLowRisk() bool {
+	if s == nil || s.LowRisk == nil {
+		return false
+	}
+	return *s.LowRisk
+}
+
+// GetLowValue returns the LowValue field, or its zero value when LowValue or the receiver is nil.
+func (s *SCANetworkExemptions) GetLowValue() bool {
+	if s == nil || s.LowValue == nil {
+		return false
+	}
+	return *s.LowValue
+}
+
+// GetNetworkExemptions returns the NetworkExemptions field, or nil when the receiver is nil.
+func (s *SCAPolicy) GetNetworkExemptions() *SCANetworkExemptions {
+	if s == nil {
+		return nil
+	}
+	return s.NetworkExemptions
+}
+
 // GetDebitAccount returns the DebitAccount field, or nil when the receiver is nil.
 func (s *SantanderConfiguration) GetDebitAccount() *SantanderDebitAccountConfiguration {
 	if s == nil {
@@ -2784,6 +3348,22 @@ func (s *SantanderDebitAccountConfiguration) GetPayability() SessionPayability {
 
 // GetType returns the Type field, or its zero value when Type or the receiver is nil.
 func (s *SantanderDebitAccountConfiguration) GetType() SantanderDebitAccountConfigurationType {
+	if s == nil || s.Type == nil {
+		return ""
+	}
+	return *s.Type
+}
+
+// GetInPerson returns the InPerson field, or nil when the receiver is nil.
+func (s *SeitatechConfiguration) GetInPerson() *PaymentProductConfiguration {
+	if s == nil {
+		return nil
+	}
+	return s.InPerson
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (s *SeitatechConfiguration) GetType() SeitatechConfigurationType {
 	if s == nil || s.Type == nil {
 		return ""
 	}
@@ -2912,6 +3492,15 @@ func (s *SessionConfiguration) GetActivePaymentTypes() *ActivePaymentTypes {
 	return s.ActivePaymentTypes
 }
 
+// GetAllowExpressWalletPayment returns the AllowExpressWalletPayment field, or its zero value when
+// AllowExpressWalletPayment or the receiver is nil.
+func (s *SessionConfiguration) GetAllowExpressWalletPayment() bool {
+	if s == nil || s.AllowExpressWalletPayment == nil {
+		return false
+	}
+	return *s.AllowExpressWalletPayment
+}
+
 // GetAutoCapture returns the AutoCapture field, or its zero value when AutoCapture or the receiver
 // is nil.
 func (s *SessionConfiguration) GetAutoCapture() bool {
@@ -3011,6 +3600,14 @@ func (s *SessionConfiguration) GetKlarna() *KlarnaConfiguration {
 	return s.Klarna
 }
 
+// GetKravia returns the Kravia field, or nil when the receiver is nil.
+func (s *SessionConfiguration) GetKravia() *KraviaConfiguration {
+	if s == nil {
+		return nil
+	}
+	return s.Kravia
+}
+
 // GetMerchant returns the Merchant field, or nil when the receiver is nil.
 func (s *SessionConfiguration) GetMerchant() *SessionMerchant {
 	if s == nil {
@@ -3051,6 +3648,14 @@ func (s *SessionConfiguration) GetSantander() *SantanderConfiguration {
 	return s.Santander
 }
 
+// GetSeitatech returns the Seitatech field, or nil when the receiver is nil.
+func (s *SessionConfiguration) GetSeitatech() *SeitatechConfiguration {
+	if s == nil {
+		return nil
+	}
+	return s.Seitatech
+}
+
 // GetSwish returns the Swish field, or nil when the receiver is nil.
 func (s *SessionConfiguration) GetSwish() *SwishConfiguration {
 	if s == nil {
@@ -3065,6 +3670,14 @@ func (s *SessionConfiguration) GetTheme() *SessionTheme {
 		return nil
 	}
 	return s.Theme
+}
+
+// GetTwo returns the Two field, or nil when the receiver is nil.
+func (s *SessionConfiguration) GetTwo() *TwoConfiguration {
+	if s == nil {
+		return nil
+	}
+	return s.Two
 }
 
 // GetVipps returns the Vipps field, or nil when the receiver is nil.
@@ -3358,6 +3971,15 @@ func (a *SessionEventDetails) GetShippingOption() *ShippingOption {
 	return a.ShippingOption
 }
 
+// GetTransactionEventID returns the TransactionEventID field, or its zero value when
+// TransactionEventID or the receiver is nil.
+func (a *SessionEventDetails) GetTransactionEventID() string {
+	if a == nil || a.TransactionEventID == nil {
+		return ""
+	}
+	return *a.TransactionEventID
+}
+
 // GetUpdatedExpress returns the UpdatedExpress field, or nil when the receiver is nil.
 func (a *SessionEventDetails) GetUpdatedExpress() *SessionExpressSnapshot {
 	if a == nil {
@@ -3366,12 +3988,46 @@ func (a *SessionEventDetails) GetUpdatedExpress() *SessionExpressSnapshot {
 	return a.UpdatedExpress
 }
 
+// GetUpdatedExpressResult returns the UpdatedExpressResult field, or nil when the receiver is nil.
+func (a *SessionEventDetails) GetUpdatedExpressResult() *SessionEventUpdateResult {
+	if a == nil {
+		return nil
+	}
+	return a.UpdatedExpressResult
+}
+
 // GetUpdatedOrder returns the UpdatedOrder field, or nil when the receiver is nil.
 func (a *SessionEventDetails) GetUpdatedOrder() *Order {
 	if a == nil {
 		return nil
 	}
 	return a.UpdatedOrder
+}
+
+// GetUpdatedOrderResult returns the UpdatedOrderResult field, or nil when the receiver is nil.
+func (a *SessionEventDetails) GetUpdatedOrderResult() *SessionEventUpdateResult {
+	if a == nil {
+		return nil
+	}
+	return a.UpdatedOrderResult
+}
+
+// GetVippsGatewayAPIVersion returns the VippsGatewayAPIVersion field, or its zero value when
+// VippsGatewayAPIVersion or the receiver is nil.
+func (a *SessionEventDetails) GetVippsGatewayAPIVersion() string {
+	if a == nil || a.VippsGatewayAPIVersion == nil {
+		return ""
+	}
+	return *a.VippsGatewayAPIVersion
+}
+
+// GetVippsPaymentID returns the VippsPaymentID field, or its zero value when VippsPaymentID or the
+// receiver is nil.
+func (a *SessionEventDetails) GetVippsPaymentID() string {
+	if a == nil || a.VippsPaymentID == nil {
+		return ""
+	}
+	return *a.VippsPaymentID
 }
 
 // GetCardAmount returns the CardAmount field, or its zero value when CardAmount or the receiver is
@@ -3406,6 +4062,14 @@ func (s *SessionEventGiftCard) GetMaskedCardToken() string {
 		return ""
 	}
 	return *s.MaskedCardToken
+}
+
+// GetStatus returns the Status field, or its zero value when Status or the receiver is nil.
+func (s *SessionEventUpdateResult) GetStatus() SessionEventUpdateResultStatus {
+	if s == nil || s.Status == nil {
+		return ""
+	}
+	return *s.Status
 }
 
 // GetDiscountCodes returns the DiscountCodes field, or nil when the receiver is nil.
@@ -3449,6 +4113,14 @@ func (s *SessionExpressUpdate) GetShippingMode() SessionExpressUpdateShippingMod
 		return ""
 	}
 	return *s.ShippingMode
+}
+
+// GetCountry returns the Country field, or its zero value when Country or the receiver is nil.
+func (s *SessionMerchant) GetCountry() string {
+	if s == nil || s.Country == nil {
+		return ""
+	}
+	return *s.Country
 }
 
 // GetID returns the ID field, or its zero value when ID or the receiver is nil.
@@ -3522,6 +4194,24 @@ func (s *SessionTheme) GetBackdrop() string {
 		return ""
 	}
 	return *s.Backdrop
+}
+
+// GetButtonRadius returns the ButtonRadius field, or its zero value when ButtonRadius or the
+// receiver is nil.
+func (s *SessionTheme) GetButtonRadius() string {
+	if s == nil || s.ButtonRadius == nil {
+		return ""
+	}
+	return *s.ButtonRadius
+}
+
+// GetCardRadius returns the CardRadius field, or its zero value when CardRadius or the receiver is
+// nil.
+func (s *SessionTheme) GetCardRadius() string {
+	if s == nil || s.CardRadius == nil {
+		return ""
+	}
+	return *s.CardRadius
 }
 
 // GetError returns the Error field, or its zero value when Error or the receiver is nil.
@@ -3600,6 +4290,48 @@ func (s *SessionUpdateRequest) GetRemoveLock() bool {
 	return *s.RemoveLock
 }
 
+// GetQuantity returns the Quantity field, or its zero value when Quantity or the receiver is nil.
+func (s *ShipmentItem) GetQuantity() float64 {
+	if s == nil || s.Quantity == nil {
+		return 0
+	}
+	return *s.Quantity
+}
+
+// GetArrivalDayOfWeek returns the ArrivalDayOfWeek field, or its zero value when ArrivalDayOfWeek
+// or the receiver is nil.
+func (s *ShippingETA) GetArrivalDayOfWeek() int {
+	if s == nil || s.ArrivalDayOfWeek == nil {
+		return 0
+	}
+	return *s.ArrivalDayOfWeek
+}
+
+// GetEndsAt returns the EndsAt field, or its zero value when EndsAt or the receiver is nil.
+func (s *ShippingETA) GetEndsAt() time.Time {
+	if s == nil || s.EndsAt == nil {
+		return time.Time{}
+	}
+	return *s.EndsAt
+}
+
+// GetShippingDayOfWeek returns the ShippingDayOfWeek field, or its zero value when
+// ShippingDayOfWeek or the receiver is nil.
+func (s *ShippingETA) GetShippingDayOfWeek() int {
+	if s == nil || s.ShippingDayOfWeek == nil {
+		return 0
+	}
+	return *s.ShippingDayOfWeek
+}
+
+// GetStartsAt returns the StartsAt field, or its zero value when StartsAt or the receiver is nil.
+func (s *ShippingETA) GetStartsAt() time.Time {
+	if s == nil || s.StartsAt == nil {
+		return time.Time{}
+	}
+	return *s.StartsAt
+}
+
 // GetDeliveryMethod returns the DeliveryMethod field, or its zero value when DeliveryMethod or the
 // receiver is nil.
 func (s *ShippingOption) GetDeliveryMethod() ShippingOptionDeliveryMethod {
@@ -3627,7 +4359,7 @@ func (s *ShippingOption) GetEnvironmentalData() *EnvironmentalData {
 }
 
 // GetETA returns the ETA field, or nil when the receiver is nil.
-func (s *ShippingOption) GetETA() *ShippingTimeWindow {
+func (s *ShippingOption) GetETA() *ShippingETA {
 	if s == nil {
 		return nil
 	}
@@ -3651,12 +4383,29 @@ func (s *ShippingOption) GetOperatorProductID() string {
 	return *s.OperatorProductID
 }
 
+// GetPayInStore returns the PayInStore field, or nil when the receiver is nil.
+func (s *ShippingOption) GetPayInStore() *ShippingPayInStore {
+	if s == nil {
+		return nil
+	}
+	return s.PayInStore
+}
+
 // GetPickUpAddress returns the PickUpAddress field, or nil when the receiver is nil.
 func (s *ShippingOption) GetPickUpAddress() *PickUpAddress {
 	if s == nil {
 		return nil
 	}
 	return s.PickUpAddress
+}
+
+// GetShipmentID returns the ShipmentID field, or its zero value when ShipmentID or the receiver is
+// nil.
+func (s *ShippingOption) GetShipmentID() string {
+	if s == nil || s.ShipmentID == nil {
+		return ""
+	}
+	return *s.ShipmentID
 }
 
 // GetThumbnailURL returns the ThumbnailURL field, or its zero value when ThumbnailURL or the
@@ -3783,6 +4532,15 @@ func (s *Store) GetOrganizationNumber() string {
 	return *s.OrganizationNumber
 }
 
+// GetPayoutDestinationID returns the PayoutDestinationID field, or its zero value when
+// PayoutDestinationID or the receiver is nil.
+func (s *Store) GetPayoutDestinationID() string {
+	if s == nil || s.PayoutDestinationID == nil {
+		return ""
+	}
+	return *s.PayoutDestinationID
+}
+
 // GetPhoneNumber returns the PhoneNumber field, or its zero value when PhoneNumber or the receiver
 // is nil.
 func (s *Store) GetPhoneNumber() string {
@@ -3820,7 +4578,7 @@ func (s *StoreAddress) GetPostalCode() string {
 }
 
 // GetSwish returns the Swish field, or nil when the receiver is nil.
-func (s *SwishConfiguration) GetSwish() *PaymentProductConfiguration {
+func (s *SwishConfiguration) GetSwish() *SwishProductConfiguration {
 	if s == nil {
 		return nil
 	}
@@ -3829,6 +4587,32 @@ func (s *SwishConfiguration) GetSwish() *PaymentProductConfiguration {
 
 // GetType returns the Type field, or its zero value when Type or the receiver is nil.
 func (s *SwishConfiguration) GetType() SwishConfigurationType {
+	if s == nil || s.Type == nil {
+		return ""
+	}
+	return *s.Type
+}
+
+// GetPayability returns the Payability field, or its zero value when Payability or the receiver is
+// nil.
+func (s *SwishProductConfiguration) GetPayability() SessionPayability {
+	if s == nil || s.Payability == nil {
+		return ""
+	}
+	return *s.Payability
+}
+
+// GetPayoutEnabled returns the PayoutEnabled field, or its zero value when PayoutEnabled or the
+// receiver is nil.
+func (s *SwishProductConfiguration) GetPayoutEnabled() bool {
+	if s == nil || s.PayoutEnabled == nil {
+		return false
+	}
+	return *s.PayoutEnabled
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (s *SwishProductConfiguration) GetType() SwishProductConfigurationType {
 	if s == nil || s.Type == nil {
 		return ""
 	}
@@ -3886,6 +4670,48 @@ func (t *TokenError) GetMFAToken() string {
 		return ""
 	}
 	return *t.MFAToken
+}
+
+// GetInvoiceB2B returns the InvoiceB2B field, or nil when the receiver is nil.
+func (t *TwoConfiguration) GetInvoiceB2B() *TwoInvoiceConfiguration {
+	if t == nil {
+		return nil
+	}
+	return t.InvoiceB2B
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (t *TwoConfiguration) GetType() TwoConfigurationType {
+	if t == nil || t.Type == nil {
+		return ""
+	}
+	return *t.Type
+}
+
+// GetDurationDays returns the DurationDays field, or its zero value when DurationDays or the
+// receiver is nil.
+func (t *TwoInvoiceConfiguration) GetDurationDays() TwoInvoiceConfigurationDurationDays {
+	if t == nil || t.DurationDays == nil {
+		return 0
+	}
+	return *t.DurationDays
+}
+
+// GetPayability returns the Payability field, or its zero value when Payability or the receiver is
+// nil.
+func (t *TwoInvoiceConfiguration) GetPayability() SessionPayability {
+	if t == nil || t.Payability == nil {
+		return ""
+	}
+	return *t.Payability
+}
+
+// GetType returns the Type field, or its zero value when Type or the receiver is nil.
+func (t *TwoInvoiceConfiguration) GetType() TwoInvoiceConfigurationType {
+	if t == nil || t.Type == nil {
+		return ""
+	}
+	return *t.Type
 }
 
 // GetForceShippingAddressCallback returns the ForceShippingAddressCallback field, or its zero value

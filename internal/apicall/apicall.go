@@ -153,6 +153,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	}
 
 	var last *Response // the answer of the attempt retry.Do returns
+	//nolint:bodyclose // each attempt's body is read and closed in attempt; the result is unused
 	_, err := retry.Do(ctx, policy, classify, func(ctx context.Context) (*http.Response, error) {
 		for {
 			attempt++
@@ -193,7 +194,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		} else {
 			r.Body = scrub.Bytes(r.Body)
 		}
-		if d, ok := retry.RetryAfter(r.Header, c.now()); ok {
+		if d, ok := retry.ParseRetryAfter(r.Header, c.now()); ok {
 			r.RetryAfter = d
 		}
 		return nil, c.NewAPIError(call.Op, r)
@@ -254,7 +255,7 @@ func (c *Client) attemptError(ctx, actx context.Context, err error) error {
 		return err
 	}
 	var ne net.Error
-	if context.Cause(actx) == errAttemptTimeout || (errors.As(err, &ne) && ne.Timeout()) {
+	if errors.Is(context.Cause(actx), errAttemptTimeout) || (errors.As(err, &ne) && ne.Timeout()) {
 		return &timeoutError{err}
 	}
 	return err

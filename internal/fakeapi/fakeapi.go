@@ -35,13 +35,29 @@ const MaxRequestBody = 1 << 20
 
 // Validator checks requests against one OpenAPI document of package api.
 type Validator struct {
-	router routers.Router
+	router  routers.Router
+	formats map[string]openapi3.StringFormatValidator // WithStringFormats
+}
+
+// ValidatorOption configures NewValidator.
+type ValidatorOption func(*Validator)
+
+// WithStringFormats makes the Validator check the string formats of request bodies that the
+// document names (`format: iso4217-code`, …) with these functions, by format name. kin-openapi
+// checks only date, date-time and byte itself and lets any other format pass. The checks apply
+// to this Validator only (kin-openapi's own registry is global).
+func WithStringFormats(checks map[string]func(string) error) ValidatorOption {
+	return func(v *Validator) {
+		for name, check := range checks {
+			v.formats[name] = openapi3.NewCallbackValidator(check)
+		}
+	}
 }
 
 // NewValidator loads api/<file> (embedded in package api) and routes requests whose paths
 // start with basePath ("/v1" for Dintero, "" for CyberSource), whatever host they name.
 // It fails only if the embedded document is broken, which api's own tests rule out.
-func NewValidator(file, basePath string) (*Validator, error) {
+func NewValidator(file, basePath string, opts ...ValidatorOption) (*Validator, error) {
 	registerDecoders.Do(func() {
 		// kin-openapi has no decoder for application/jwt, the content type of CyberSource's
 		// capture context (the 201 of POST /flex/v2/sessions): it is a plain string, checked
@@ -74,7 +90,11 @@ func NewValidator(file, basePath string) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fakeapi: routing %s: %w", file, err)
 	}
-	return &Validator{router: router}, nil
+	v := &Validator{router: router, formats: map[string]openapi3.StringFormatValidator{}}
+	for _, opt := range opts {
+		opt(v)
+	}
+	return v, nil
 }
 
 // Route is a request matched to an operation of the document.
@@ -121,9 +141,10 @@ func (v *Validator) Validate(r *http.Request) (*Route, error) {
 		PathParams: params,
 		Route:      route,
 		Options: &openapi3filter.Options{
-			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-			SkipSettingDefaults: true, // never rewrite what the client sent
-			MultiError:          true,
+			AuthenticationFunc:      openapi3filter.NoopAuthenticationFunc,
+			SkipSettingDefaults:     true, // never rewrite what the client sent
+			MultiError:              true,
+			SchemaValidationOptions: []openapi3.SchemaValidationOption{openapi3.WithStringFormatValidators(v.formats)},
 		},
 	}
 	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
@@ -154,7 +175,7 @@ func describe(err error) string {
 	var lines []string
 	var walk func(where string, err error)
 	walk = func(where string, err error) {
-		switch e := err.(type) {
+		switch e := err.(type) { //nolint:errorlint // walks kin-openapi's error tree level by level, on purpose
 		case openapi3.MultiError:
 			for _, inner := range e {
 				walk(where, inner)
@@ -164,8 +185,8 @@ func describe(err error) string {
 			if e.Parameter != nil {
 				where = fmt.Sprintf("%s parameter %q", e.Parameter.In, e.Parameter.Name)
 			}
-			_, multi := e.Err.(openapi3.MultiError)
-			_, schema := e.Err.(*openapi3.SchemaError)
+			_, multi := e.Err.(openapi3.MultiError)    //nolint:errorlint // this level only, as above
+			_, schema := e.Err.(*openapi3.SchemaError) //nolint:errorlint // this level only, as above
 			switch {
 			case e.Err == nil:
 				lines = append(lines, where+": "+e.Reason)

@@ -198,3 +198,29 @@ func TestApply(t *testing.T) {
 		assert.True(t, errors.Is(err, io.EOF) || strings.Contains(err.Error(), "EOF") || strings.Contains(err.Error(), "reset"), err.Error())
 	})
 }
+
+// kin-openapi lets unknown formats pass; WithStringFormats makes a Validator check them, and only
+// that Validator.
+func TestWithStringFormats(t *testing.T) {
+	currency := func(s string) error {
+		if len(s) != 3 || strings.ToUpper(s) != s {
+			return errors.New("not three upper-case letters")
+		}
+		return nil
+	}
+	strict, err := NewValidator("dintero-checkout.yaml", "/v1", WithStringFormats(map[string]func(string) error{"iso4217-code": currency}))
+	require.NoError(t, err)
+	lax, err := NewValidator("dintero-checkout.yaml", "/v1")
+	require.NoError(t, err)
+	const body = `{"url":{"return_url":"https://shop.example/r"},"order":{"amount":100,"currency":"KRONER","merchant_reference":"a"},"configuration":{}}`
+	request := func() *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/v1/sessions", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
+	_, err = strict.Validate(request())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `string doesn't match the format "iso4217-code" (not three upper-case letters) at /order/currency`)
+	_, err = lax.Validate(request())
+	assert.NoError(t, err, "the other Validator does not check the format")
+}

@@ -1,7 +1,6 @@
 package httpx
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -38,7 +37,7 @@ func (c *closeCounter) Close() error { c.closed++; return nil }
 func TestReadResponseAlwaysCloses(t *testing.T) {
 	body := &closeCounter{Reader: strings.NewReader(strings.Repeat("x", MaxBodySize+1))}
 	_, err := ReadResponse(&http.Response{Body: body})
-	assert.True(t, errors.Is(err, ErrBodyTooLarge))
+	assert.ErrorIs(t, err, ErrBodyTooLarge)
 	assert.Equal(t, 1, body.closed)
 }
 

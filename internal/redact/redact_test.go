@@ -38,7 +38,7 @@ func TestSecretRawDump(t *testing.T) {
 func TestSecretZero(t *testing.T) {
 	var zero Secret
 	assert.True(t, zero.IsZero())
-	assert.Equal(t, "", zero.Reveal())
+	assert.Empty(t, zero.Reveal())
 	assert.True(t, NewSecret("").IsZero())
 	assert.False(t, NewSecret("x").IsZero())
 	assert.Equal(t, Placeholder, fmt.Sprint(zero))

@@ -103,12 +103,12 @@ func ConnectionErrors(resp *http.Response, err error) bool {
 // from a request-signing RoundTripper), which must not be retried.
 func hasNetError(err error) bool {
 	for err != nil {
-		if _, isURL := err.(*url.Error); !isURL {
-			if _, ok := err.(net.Error); ok {
+		if _, isURL := err.(*url.Error); !isURL { //nolint:errorlint // one level at a time, see above
+			if _, ok := err.(net.Error); ok { //nolint:errorlint // one level at a time, see above
 				return true
 			}
 		}
-		switch e := err.(type) {
+		switch e := err.(type) { //nolint:errorlint // the walk itself, see above
 		case interface{ Unwrap() error }:
 			err = e.Unwrap()
 		case interface{ Unwrap() []error }:

@@ -200,7 +200,7 @@ func (p Policy) delay(attempt int, resp *http.Response, err error) (time.Duratio
 	if err != nil || resp == nil {
 		return d, false, true
 	}
-	ra, ok := RetryAfter(resp.Header, time.Now())
+	ra, ok := ParseRetryAfter(resp.Header, time.Now())
 	if !ok {
 		return d, false, true
 	}

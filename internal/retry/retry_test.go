@@ -235,7 +235,7 @@ func TestRetryAfterParse(t *testing.T) {
 		if tc.value != "" {
 			h.Set("Retry-After", tc.value)
 		}
-		got, ok := RetryAfter(h, now)
+		got, ok := ParseRetryAfter(h, now)
 		if got != tc.want || ok != tc.ok {
 			t.Errorf("RetryAfter(%q) = %v, %v; want %v, %v", tc.value, got, ok, tc.want, tc.ok)
 		}
@@ -577,7 +577,7 @@ func TestDoDeadlineShorterThanWait(t *testing.T) {
 				if elapsed := time.Since(start); elapsed != 0 {
 					t.Fatalf("Do waited %v before giving up; want 0", elapsed)
 				}
-				if resp != first.resp || err != first.err {
+				if resp != first.resp || err != first.err { //nolint:errorlint // the very same value, not one that wraps it
 					t.Fatalf("Do = %v, %v; want the first outcome unchanged", resp, err)
 				}
 				if first.resp != nil && bodyOf(first).closes != 0 {
@@ -764,7 +764,7 @@ func TestDoCreateCallIsNotRetriedAfterSend(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				s := newScript(failure(tc.err))
 				_, err := Do(context.Background(), Policy{MaxRetries: 2}, tc.class, s.send)
-				if err != tc.err || s.calls() != tc.wantCalls {
+				if err != tc.err || s.calls() != tc.wantCalls { //nolint:errorlint // the very same value, not one that wraps it
 					t.Fatalf("Do err %v after %d calls; want the same error after %d", err, s.calls(), tc.wantCalls)
 				}
 			})

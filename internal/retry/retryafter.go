@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// RetryAfter parses the Retry-After header of h (RFC 9110, section 10.2.3)
+// ParseRetryAfter parses the Retry-After header of h (RFC 9110, section 10.2.3)
 // and returns how long the server asked the client to wait, measured from
 // now. It is exported so that clients can also report the wait in their own
 // error types when Do gives up, e.g. on a 429 asking for too long a wait.
@@ -20,7 +20,7 @@ import (
 // yields ok false so that the caller falls back to its own backoff instead of
 // trusting garbage. A number of seconds too large for a time.Duration is
 // returned as the largest Duration, which every sane limit rejects.
-func RetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
+func ParseRetryAfter(h http.Header, now time.Time) (d time.Duration, ok bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0, false

@@ -89,7 +89,7 @@ func (d *Dials) Client() *http.Client {
 
 // RefusedURL returns "http://<address>" of a loopback port nothing listens on.
 func RefusedURL(t testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

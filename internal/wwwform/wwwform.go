@@ -10,6 +10,7 @@ package wwwform
 
 import (
 	"cmp"
+	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -46,6 +47,23 @@ func SortedQuery(rawQuery string) string {
 		encode(&b, p.value)
 	}
 	return b.String()
+}
+
+// Parse returns the name/value pairs of a raw query (without the "?") as the WHATWG urlencoded
+// parser reads them: never an error, '+' is a space, invalid escapes stay as they are, invalid
+// UTF-8 becomes U+FFFD. The values of a repeated name keep their order. Unlike url.ParseQuery it
+// reads every query a browser or Node.js would, so a query that signed correctly also parses.
+func Parse(rawQuery string) url.Values {
+	v := url.Values{}
+	for seq := range strings.SplitSeq(rawQuery, "&") {
+		if seq == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(seq, "=")
+		n := decode(name)
+		v[n] = append(v[n], decode(value))
+	}
+	return v
 }
 
 // decode is the urlencoded parser's step for one name or value: '+' becomes a space, valid %XX
@@ -106,16 +124,18 @@ func decodeUTF8(b []byte) string {
 			case 0xC2 <= c && c <= 0xDF:
 				needed, cp = 1, rune(c&0x1F)
 			case 0xE0 <= c && c <= 0xEF:
-				if c == 0xE0 {
+				switch c {
+				case 0xE0:
 					lower = 0xA0
-				} else if c == 0xED {
+				case 0xED:
 					upper = 0x9F
 				}
 				needed, cp = 2, rune(c&0x0F)
 			case 0xF0 <= c && c <= 0xF4:
-				if c == 0xF0 {
+				switch c {
+				case 0xF0:
 					lower = 0x90
-				} else if c == 0xF4 {
+				case 0xF4:
 					upper = 0x8F
 				}
 				needed, cp = 3, rune(c&0x07)

@@ -2,6 +2,7 @@ package wwwform
 
 import (
 	"regexp"
+	"slices"
 	"testing"
 )
 
@@ -54,4 +55,27 @@ func FuzzSortedQuery(f *testing.F) {
 			t.Fatalf("not idempotent: %q → %q → %q", q, c, again)
 		}
 	})
+}
+
+func TestParse(t *testing.T) {
+	// Expected values: Node 20, `[...new URLSearchParams(q)]`.
+	got := Parse("b=2&a=x+y&b=1&c=%zz&&d&=e&a=%C3%A4;f")
+	want := map[string][]string{
+		"b": {"2", "1"},
+		"a": {"x y", "ä;f"},
+		"c": {"%zz"},
+		"d": {""},
+		"":  {"e"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Parse = %q, want %q", got, want)
+	}
+	for name, values := range want {
+		if !slices.Equal(got[name], values) {
+			t.Errorf("Parse: %q = %q, want %q", name, got[name], values)
+		}
+	}
+	if got := Parse(""); len(got) != 0 {
+		t.Errorf("Parse(\"\") = %q, want no pairs", got)
+	}
 }

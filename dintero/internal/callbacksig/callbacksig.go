@@ -43,7 +43,7 @@ const Scheme = "v0-hmac-sha256"
 // Payload(ts, accountID, r, host).
 func Sum(secret string, ts int64, accountID string, r *http.Request, host string) []byte {
 	mac := hmac.New(sha256.New, []byte(secret))
-	io.WriteString(mac, Payload(ts, accountID, r, host))
+	_, _ = io.WriteString(mac, Payload(ts, accountID, r, host)) // a hash.Hash never fails to write
 	return mac.Sum(nil)
 }
 
@@ -53,20 +53,14 @@ func Header(ts int64, sig []byte) string {
 }
 
 // Payload builds "<t>\n<account_id>\n<METHOD>\n<hostname>\n<pathname>\n<query>" for r, with
-// the host name taken from host (a ":port" is dropped). An empty method means GET, as in
-// net/http; an empty or missing path means "/".
+// the host name taken from host (a ":port" is dropped) and the path and query from Target. An
+// empty method means GET, as in net/http.
 func Payload(ts int64, accountID string, r *http.Request, host string) string {
 	method := r.Method
 	if method == "" {
 		method = http.MethodGet
 	}
-	path, rawQuery := "/", ""
-	if r.URL != nil {
-		if p := r.URL.EscapedPath(); p != "" {
-			path = p // the wire form; WHATWG pathname is "/" for an empty path
-		}
-		rawQuery = r.URL.RawQuery
-	}
+	path, rawQuery := Target(r)
 	var b strings.Builder
 	b.WriteString(strconv.FormatInt(ts, 10))
 	b.WriteByte('\n')
@@ -80,6 +74,34 @@ func Payload(ts int64, accountID string, r *http.Request, host string) string {
 	b.WriteByte('\n')
 	b.WriteString(wwwform.SortedQuery(rawQuery))
 	return b.String()
+}
+
+// Target returns the path and the raw query (without "?") that r was sent to, as they were on
+// the wire.
+//
+// A request a server received has RequestURI, the target of its request line, which neither
+// http.StripPrefix nor a mux that rewrites r.URL.Path changes: it is used when set. Its
+// absolute form ("https://host/p?q", as a proxy may send it) counts from the path on. A request
+// built by a client (http.NewRequest) has no RequestURI: its URL's escaped path and raw query are
+// used. An empty path is "/", as WHATWG URL.pathname is for a URL without one.
+func Target(r *http.Request) (path, rawQuery string) {
+	if uri := r.RequestURI; uri != "" {
+		if !strings.HasPrefix(uri, "/") {
+			if _, rest, ok := strings.Cut(uri, "://"); ok {
+				uri = "" // scheme and authority only: "https://host" is the path "/"
+				if i := strings.IndexAny(rest, "/?"); i >= 0 {
+					uri = rest[i:]
+				}
+			}
+		}
+		path, rawQuery, _ = strings.Cut(uri, "?")
+	} else if r.URL != nil {
+		path, rawQuery = r.URL.EscapedPath(), r.URL.RawQuery
+	}
+	if path == "" {
+		path = "/"
+	}
+	return path, rawQuery
 }
 
 // RequestHost returns the host r was sent to: r.Host, or r.URL.Host when r.Host is empty.

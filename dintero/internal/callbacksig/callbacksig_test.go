@@ -3,6 +3,7 @@ package callbacksig
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 )
 
@@ -53,5 +54,28 @@ func TestDocsExample(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "https://example.com/callback?B=123&A=992", nil)
 	if got := Header(1582236537, Sum("123", 1582236537, "P00000000", r, RequestHost(r))); got != want {
 		t.Errorf("header %q, want %q", got, want)
+	}
+}
+
+func TestTarget(t *testing.T) {
+	tests := []struct {
+		name       string
+		r          *http.Request
+		path, qery string
+	}{
+		{"origin form", &http.Request{RequestURI: "/cb/a%2Fb?b=1&a=2"}, "/cb/a%2Fb", "b=1&a=2"},
+		{"absolute form", &http.Request{RequestURI: "https://Shop.example:8443/cb?x=1"}, "/cb", "x=1"},
+		{"absolute form without path", &http.Request{RequestURI: "https://shop.example?x=1"}, "/", "x=1"},
+		{"absolute form, host only", &http.Request{RequestURI: "https://shop.example"}, "/", ""},
+		{"empty query", &http.Request{RequestURI: "/cb?"}, "/cb", ""},
+		{"RequestURI wins over a rewritten URL", &http.Request{RequestURI: "/shop/cb?x=1", URL: &url.URL{Path: "/cb", RawQuery: "y=2"}}, "/shop/cb", "x=1"},
+		{"client request: the URL", &http.Request{URL: &url.URL{Path: "/a b", RawQuery: "x=1"}}, "/a%20b", "x=1"},
+		{"no URL, no RequestURI", &http.Request{}, "/", ""},
+	}
+	for _, tt := range tests {
+		path, query := Target(tt.r)
+		if path != tt.path || query != tt.qery {
+			t.Errorf("%s: Target = %q, %q; want %q, %q", tt.name, path, query, tt.path, tt.qery)
+		}
 	}
 }

@@ -170,53 +170,53 @@ func TestStaleOutputsAreDeleted(t *testing.T) {
 	require.NoFileExists(t, filepath.Join(c.wrapperDir, gettersFile))
 }
 
-func editFixture(t *testing.T, path, old, new string) {
+func editFixture(t *testing.T, path, old, replacement string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Contains(t, string(b), old)
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644))
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(b), old, replacement, 1)), 0o644))
 }
 
 func TestGenerateRefusesAmbiguousInput(t *testing.T) {
 	tests := []struct {
-		name, old, new, wantErr string
+		name, old, replacement, wantErr string
 	}{
 		{
-			name:    "a handwritten type takes the name of a reachable generated type",
-			old:     "// Store sells pets.",
-			new:     "// Owner is not fixtureapi.Owner.\ntype Owner struct{}\n\n// Store sells pets.",
-			wantErr: "reaches fixtureapi.Owner, but " + "WRAPPER declares Owner as something else",
+			name:        "a handwritten type takes the name of a reachable generated type",
+			old:         "// Store sells pets.",
+			replacement: "// Owner is not fixtureapi.Owner.\ntype Owner struct{}\n\n// Store sells pets.",
+			wantErr:     "reaches fixtureapi.Owner, but " + "WRAPPER declares Owner as something else",
 		},
 		{
-			name:    "a handwritten constant takes the name of an enum value",
-			old:     "// Store sells pets.",
-			new:     "// PetKindCat is not fixtureapi.PetKindCat.\nconst PetKindCat = \"dog\"\n\n// Store sells pets.",
-			wantErr: "declares PetKindCat, which is not fixtureapi.PetKindCat",
+			name:        "a handwritten constant takes the name of an enum value",
+			old:         "// Store sells pets.",
+			replacement: "// PetKindCat is not fixtureapi.PetKindCat.\nconst PetKindCat = \"dog\"\n\n// Store sells pets.",
+			wantErr:     "declares PetKindCat, which is not fixtureapi.PetKindCat",
 		},
 		{
-			name:    "the getters marker on a type without pointer fields",
-			old:     "// Store sells pets.\n",
-			new:     "// Store sells pets.\n//\n//paysession:getters\n",
-			wantErr: "Store is marked //paysession:getters but is not a struct type with pointer fields",
+			name:        "the getters marker on a type without pointer fields",
+			old:         "// Store sells pets.\n",
+			replacement: "// Store sells pets.\n//\n//paysession:getters\n",
+			wantErr:     "Store is marked //paysession:getters but is not a struct type with pointer fields",
 		},
 		{
-			name:    "handwritten code uses a generated name that its API does not reach",
-			old:     "var _, _ = ownerEmail, (*Claims).subject",
-			new:     "var _, _ = ownerEmail, (*Claims).subject\n\nvar _ Unused",
-			wantErr: "store.go:46:7 uses Unused, which its API does not reach, so aliases.gen.go does not declare it: write fixtureapi.Unused",
+			name:        "handwritten code uses a generated name that its API does not reach",
+			old:         "var _, _ = ownerEmail, (*Claims).subject",
+			replacement: "var _, _ = ownerEmail, (*Claims).subject\n\nvar _ Unused",
+			wantErr:     "store.go:46:7 uses Unused, which its API does not reach, so aliases.gen.go does not declare it: write fixtureapi.Unused",
 		},
 		{
-			name:    "handwritten code that does not compile",
-			old:     "return &Pet{Name: name}, nil",
-			new:     "return &Pet{Nom: name}, nil",
-			wantErr: "unknown field Nom",
+			name:        "handwritten code that does not compile",
+			old:         "return &Pet{Name: name}, nil",
+			replacement: "return &Pet{Nom: name}, nil",
+			wantErr:     "unknown field Nom",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := fixture(t)
-			editFixture(t, filepath.Join(c.wrapperDir, "store.go"), tt.old, tt.new)
+			editFixture(t, filepath.Join(c.wrapperDir, "store.go"), tt.old, tt.replacement)
 			err := run(c)
 			require.ErrorContains(t, err, strings.ReplaceAll(tt.wantErr, "WRAPPER", c.wrapperDir))
 			_, statErr := os.Stat(filepath.Join(c.wrapperDir, aliasesFile))

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -113,7 +114,7 @@ func newLoader(fset *token.FileSet, paths []string, skip ...string) (*loader, er
 	if len(want) > 0 {
 		args := append([]string{"list", "-e", "-export", "-deps", "-f",
 			"{{.ImportPath}}\t{{.Export}}\t{{with .Error}}{{.Err}}{{end}}"}, want...)
-		cmd := exec.Command("go", args...)
+		cmd := exec.CommandContext(context.Background(), "go", args...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()

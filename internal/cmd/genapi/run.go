@@ -71,21 +71,36 @@ func generatedPackage(l *loader, c config, files []*ast.File, outputs map[string
 	if err != nil {
 		return nil, err
 	}
+	var added []*ast.File // outputs that belong to the package: the wrapper may use them
+	if c.rules {
+		file := filepath.Join(c.genDir, rulesFile)
+		if outputs[file], err = rulesSource(c, gen); err != nil {
+			return nil, err
+		}
+		f, err := parseOutput(l.fset, file, outputs[file])
+		if err != nil {
+			return nil, err
+		}
+		added = append(added, f)
+	}
 	imports := newImportSet()
 	var body bytes.Buffer
 	writeGetters(&body, gen, jsonStructs(gen), imports)
-	if body.Len() == 0 {
+	if body.Len() > 0 {
+		file := filepath.Join(c.genDir, gettersFile)
+		if outputs[file], err = source(header("the types of "+c.genDir), "", name, imports, body.Bytes()); err != nil {
+			return nil, err
+		}
+		f, err := parseOutput(l.fset, file, outputs[file])
+		if err != nil {
+			return nil, err
+		}
+		added = append(added, f)
+	}
+	if len(added) == 0 {
 		return gen, nil
 	}
-	file := filepath.Join(c.genDir, gettersFile)
-	if outputs[file], err = source(header("the types of "+c.genDir), "", name, imports, body.Bytes()); err != nil {
-		return nil, err
-	}
-	f, err := parseOutput(l.fset, file, outputs[file])
-	if err != nil {
-		return nil, err
-	}
-	return l.check(c.genPath, append(slices.Clip(files), f), true, nil)
+	return l.check(c.genPath, append(slices.Clip(files), added...), true, nil)
 }
 
 // wrapperPackage type-checks the wrapper's handwritten files with every name of the generated
