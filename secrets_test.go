@@ -14,6 +14,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/davecgh/go-spew/spew"
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"software.sslmate.com/src/go-pkcs12"
@@ -54,7 +57,18 @@ const (
 	secCFJWTSecretRaw = "CF-jwt-hs256-shared-secret-32byt"     // decoded form (32 bytes)
 	secCFBearer       = "CF-oauth-bearer-token-Lk2Mn"
 	secCFP12Password  = "CF-p12-password-Gf6Ns"
+
+	// Card data that cyberflex.Tokenize sends. The security code is short, so the outputs are
+	// searched for it in the forms a peer echoes it in (secCardEcho), and the printed forms of a
+	// TokenizeData for the code itself.
+	secCardNumber = "4000056655665556"
+	secCardCVV    = "7357"
 )
+
+// secCardEcho is how the hostile tokenization endpoint echoes the card it decrypted.
+func secCardEcho(number, cvv string) string {
+	return "card " + number + " cvv " + cvv + ` {"number":"` + number + `","securityCode":"` + cvv + `"}`
+}
 
 var (
 	secCFSigSecret = base64.StdEncoding.EncodeToString([]byte(secCFSigSecretRaw))
@@ -98,6 +112,7 @@ func secForms(t *testing.T) []string {
 		secDinteroClientSecret, secDinteroAccessToken, secDinteroAPIKey, secDinteroIssuedPrefix, secCallbackSecret,
 		base64.StdEncoding.EncodeToString([]byte(secDinteroClientID + ":" + secDinteroClientSecret)), // the Basic credential
 		secCFSigSecret, secCFSigSecretRaw, secCFJWTSecret, secCFJWTSecretRaw, secCFBearer, secCFP12Password,
+		secCardNumber, "cvv " + secCardCVV, `"securityCode":"` + secCardCVV + `"`,
 	}
 	var forms []string
 	for _, s := range plain {
@@ -348,10 +363,12 @@ func TestSecretsNeverShow(t *testing.T) {
 	t.Run("dintero", func(t *testing.T) { received = append(received, secDintero(t, rec, logger)...) })
 	t.Run("dintero callbacks", func(t *testing.T) { secCallbacks(t, rec) })
 	t.Run("cyberflex", func(t *testing.T) { received = append(received, secCyberflex(t, rec, logger, pfx)...) })
+	t.Run("cyberflex card data", func(t *testing.T) { secCardData(t, rec, logger) })
 
 	rec.add("logs", logs.String())
 	require.Contains(t, logs.String(), `level=DEBUG msg="dintero: request"`, "debug logging was on (text)")
 	require.Contains(t, logs.String(), `"level":"DEBUG","msg":"cyberflex: request"`, "debug logging was on (JSON)")
+	require.Contains(t, logs.String(), `"op":"Tokenize"`, "the tokenization calls were logged")
 	require.Greater(t, rec.errors, 200, "the error paths were driven")
 	require.Greater(t, len(received), 20, "the hostile servers were sent credentials")
 	for _, c := range received {
@@ -677,4 +694,131 @@ func secCyberflex(t *testing.T, rec *secRecorder, logger *slog.Logger, pfx []byt
 	_, err = c.GenerateCaptureContext(ctx, cyberflex.CaptureContextRequest{})
 	rec.err("cyberflex GenerateCaptureContext(no fields)", err)
 	return append(hostile.credentials(), mem.credentials()...)
+}
+
+// secCardData drives cyberflex.Tokenize against a hostile tokenization endpoint that decrypts the
+// card (it holds the capture context's one-time key, as CyberSource does) and echoes it into its
+// error bodies, headers and Content-Type, and prints TokenizeData every way: the card number
+// and security code must show nowhere.
+func secCardData(t *testing.T, rec *secRecorder, logger *slog.Logger) {
+	oneTime, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	ccKey, _ := secP12() // any RSA key will do to sign the capture context
+	var mu sync.Mutex
+	mode := ""
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		echo := "nothing decrypted"
+		if obj, err := jose.ParseEncryptedCompact(string(body), []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A256GCM}); err == nil {
+			if plain, err := obj.Decrypt(oneTime); err == nil {
+				var p struct {
+					Data cyberflex.TokenizeValues `json:"data"`
+				}
+				_ = json.Unmarshal(plain, &p)
+				card := p.Data.PaymentInformation.Card
+				echo = secCardEcho(card.Number, card.SecurityCode) + " " + string(plain)
+			}
+		}
+		mu.Lock()
+		m := mode
+		mu.Unlock()
+		quoted, _ := json.Marshal(echo)
+		w.Header().Set("v-c-correlation-id", strings.ReplaceAll(echo, "\"", "'"))
+		switch m {
+		case "hang":
+			<-r.Context().Done()
+		case "drop":
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+		case "html-502":
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprintf(w, "<pre>%s</pre>", echo)
+		case "ct-201", "body-201":
+			w.Header().Set("Content-Type", "application/jwt; "+strings.ReplaceAll(echo, "\"", "'"))
+			w.WriteHeader(http.StatusCreated)
+			_, _ = io.WriteString(w, echo)
+		default: // json-400, json-500
+			w.Header().Set("Content-Type", "application/json")
+			status := http.StatusBadRequest
+			if m == "json-500" {
+				status = http.StatusInternalServerError
+			}
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"message":%s,"reason":%s,"correlationId":%s,"details":[{"location":%s,"message":%s}],"responseStatus":{"message":%s}}`,
+				quoted, quoted, quoted, quoted, quoted, quoted)
+		}
+	}))
+	t.Cleanup(tokens.Close)
+	t.Cleanup(tokens.CloseClientConnections)
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := jose.JSONWebKey{Key: &ccKey.PublicKey, KeyID: "k1", Use: "enc"}.MarshalJSON()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b)
+	}))
+	t.Cleanup(keys.Close)
+
+	now := time.Now()
+	jwk, err := json.Marshal(cyberflex.EncryptionKey{Kty: "RSA", E: "AQAB", Use: "enc", N: base64.RawURLEncoding.EncodeToString(oneTime.N.Bytes()), KeyID: "one-time-kid"})
+	require.NoError(t, err)
+	claims := `{"flx":{"path":"/flex/v2/tokens","data":"x","origin":"` + tokens.URL + `","jwk":` + string(jwk) + `},` +
+		`"ctx":[{"data":{"requiredFields":["paymentInformation.card.number"],"optionalFields":["paymentInformation.card.securityCode"]},"type":"api-0.1.0"}],` +
+		fmt.Sprintf(`"iss":"Flex API","exp":%d,"iat":%d,"jti":"j"}`, now.Add(14*time.Minute).Unix(), now.Add(-time.Minute).Unix())
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: ccKey}, (&jose.SignerOptions{}).WithHeader(jose.HeaderKey("kid"), "k1"))
+	require.NoError(t, err)
+	jws, err := signer.Sign([]byte(claims))
+	require.NoError(t, err)
+	ccToken, err := jws.CompactSerialize()
+	require.NoError(t, err)
+
+	data := cyberflex.CardData(secCardNumber, "", "", secCardCVV)
+	printed := &secRecorder{}
+	printed.value("TokenizeData", data)
+	printed.value("*TokenizeData", &data)
+	raw := spew.ConfigState{DisableMethods: true, DisablePointerMethods: true}
+	printed.add("TokenizeData spew", raw.Sdump(data))
+	b, err := json.Marshal(struct{ Data cyberflex.TokenizeData }{data})
+	require.NoError(t, err)
+	printed.add("TokenizeData JSON", string(b))
+	printed.check(t, []string{secCardNumber, secCardCVV})
+	for label, out := range printed.outputs {
+		rec.add(label, out)
+	}
+
+	ctx := context.Background()
+	for _, m := range []string{"json-400", "json-500", "html-502", "ct-201", "body-201", "hang", "drop"} {
+		mu.Lock()
+		mode = m
+		mu.Unlock()
+		c, err := cyberflex.New(cyberflex.WithJWT(secCFMerchant, secCFKeyID, secCFJWTSecret), cyberflex.WithBaseURL(keys.URL),
+			cyberflex.WithLogger(logger), cyberflex.WithMaxRetries(0))
+		require.NoError(t, err)
+		cc, err := c.VerifyCaptureContext(ctx, ccToken)
+		require.NoError(t, err)
+		callCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		if m == "hang" {
+			cancel()
+			callCtx, cancel = context.WithTimeout(ctx, 30*time.Millisecond)
+		}
+		_, err = c.Tokenize(callCtx, cc, data)
+		cancel()
+		require.Error(t, err, m)
+		rec.err("cyberflex Tokenize "+m, err)
+	}
+	// Refused before sending: the errors name fields, never values.
+	c, err := cyberflex.New(cyberflex.WithJWT(secCFMerchant, secCFKeyID, secCFJWTSecret), cyberflex.WithBaseURL(keys.URL), cyberflex.WithLogger(logger))
+	require.NoError(t, err)
+	cc, err := c.VerifyCaptureContext(ctx, ccToken)
+	require.NoError(t, err)
+	for name, d := range map[string]cyberflex.TokenizeData{
+		"number not digits": cyberflex.CardData("x"+secCardNumber, "", "", ""),
+		"bad CVV":           cyberflex.CardData(secCardNumber, "", "", secCardCVV+"1"),
+		"field not listed":  cyberflex.CardData(secCardNumber, "12", "2031", secCardCVV),
+	} {
+		_, err := c.Tokenize(ctx, cc, d)
+		require.ErrorIs(t, err, cyberflex.ErrInvalidInput, name)
+		rec.err("cyberflex Tokenize "+name, err)
+		require.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), secCardCVV, name)
+	}
 }

@@ -12,8 +12,14 @@ import "github.com/paysession/paysession-go/gen/cyberflexapi"
 // AmountDetailsFields is the CyberSource Flex API's AmountDetailsFields: Amount fields to collect.
 type AmountDetailsFields = cyberflexapi.AmountDetailsFields
 
+// AmountDetailsValues is the CyberSource Flex API's AmountDetailsValues: Amount values.
+type AmountDetailsValues = cyberflexapi.AmountDetailsValues
+
 // BillToFields is the CyberSource Flex API's BillToFields: Billing address fields to collect.
 type BillToFields = cyberflexapi.BillToFields
+
+// BillToValues is the billing address.
+type BillToValues = cyberflexapi.BillToValues
 
 // CaptureContextFields is the fields to put in the capture context, grouped as in a payment
 // request.
@@ -24,6 +30,35 @@ type CaptureContextRequest = cyberflexapi.CaptureContextRequest
 
 // CardFields is the CyberSource Flex API's CardFields: Card fields to collect.
 type CardFields = cyberflexapi.CardFields
+
+// CardNetwork is a card network Microform can accept.
+type CardNetwork = cyberflexapi.CardNetwork
+
+// Values of CardNetwork.
+const (
+	CardNetworkAmex            CardNetwork = cyberflexapi.CardNetworkAmex
+	CardNetworkCUP             CardNetwork = cyberflexapi.CardNetworkCUP
+	CardNetworkCarnet          CardNetwork = cyberflexapi.CardNetworkCarnet
+	CardNetworkCartesBancaires CardNetwork = cyberflexapi.CardNetworkCartesBancaires
+	CardNetworkDinersClub      CardNetwork = cyberflexapi.CardNetworkDinersClub
+	CardNetworkDiscover        CardNetwork = cyberflexapi.CardNetworkDiscover
+	CardNetworkEFTPOS          CardNetwork = cyberflexapi.CardNetworkEFTPOS
+	CardNetworkElo             CardNetwork = cyberflexapi.CardNetworkElo
+	CardNetworkJCB             CardNetwork = cyberflexapi.CardNetworkJCB
+	CardNetworkJCrew           CardNetwork = cyberflexapi.CardNetworkJCrew
+	CardNetworkJaywan          CardNetwork = cyberflexapi.CardNetworkJaywan
+	CardNetworkKCP             CardNetwork = cyberflexapi.CardNetworkKCP
+	CardNetworkMada            CardNetwork = cyberflexapi.CardNetworkMada
+	CardNetworkMaestro         CardNetwork = cyberflexapi.CardNetworkMaestro
+	CardNetworkMastercard      CardNetwork = cyberflexapi.CardNetworkMastercard
+	CardNetworkMeeza           CardNetwork = cyberflexapi.CardNetworkMeeza
+	CardNetworkPayPak          CardNetwork = cyberflexapi.CardNetworkPayPak
+	CardNetworkUATP            CardNetwork = cyberflexapi.CardNetworkUATP
+	CardNetworkVisa            CardNetwork = cyberflexapi.CardNetworkVisa
+)
+
+// CardValues is the card.
+type CardValues = cyberflexapi.CardValues
 
 // ErrorDetail is the CyberSource Flex API's ErrorDetail: One detail of an error.
 type ErrorDetail = cyberflexapi.ErrorDetail
@@ -36,9 +71,30 @@ type FieldRequirement = cyberflexapi.FieldRequirement
 // collect.
 type OrderInformationFields = cyberflexapi.OrderInformationFields
 
+// OrderInformationValues is the CyberSource Flex API's OrderInformationValues: Order values.
+type OrderInformationValues = cyberflexapi.OrderInformationValues
+
 // PaymentInformationFields is the CyberSource Flex API's PaymentInformationFields: Payment fields
 // to collect.
 type PaymentInformationFields = cyberflexapi.PaymentInformationFields
 
+// PaymentInformationValues is the CyberSource Flex API's PaymentInformationValues: Payment values.
+type PaymentInformationValues = cyberflexapi.PaymentInformationValues
+
+// PaymentType is a payment type Microform can accept.
+type PaymentType = cyberflexapi.PaymentType
+
+// Values of PaymentType.
+const (
+	PaymentTypeCard  PaymentType = cyberflexapi.PaymentTypeCard
+	PaymentTypeCheck PaymentType = cyberflexapi.PaymentTypeCheck
+)
+
 // ShipToFields is the CyberSource Flex API's ShipToFields: Shipping address fields to collect.
 type ShipToFields = cyberflexapi.ShipToFields
+
+// ShipToValues is the shipping address.
+type ShipToValues = cyberflexapi.ShipToValues
+
+// TokenizeValues is the customer's data, in the tree of the session's fields.
+type TokenizeValues = cyberflexapi.TokenizeValues

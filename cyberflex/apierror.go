@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/paysession/paysession-go/internal/apicall"
+	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // headerCorrelationID is the response header carrying CyberSource's id for
@@ -31,7 +32,10 @@ const headerCorrelationID = "v-c-correlation-id"
 //     (Message is rmsg) — the shape that broke the Java Flex SDK
 //     (cybersource-flex-samples-java#29);
 //   - the older Flex shape {"responseStatus": {status, reason, message,
-//     correlationId, details}}, best effort;
+//     correlationId, details}}, which POST /microform/v2/sessions answers to
+//     a request it refuses: its details name the failing fields
+//     ({"location": "targetOrigin", "message": "Target Origin[0] cannot use
+//     http protocol unless the host is localhost"});
 //   - anything else (an HTML page from a proxy, an empty or truncated body):
 //     only StatusCode and Body are set.
 type APIError struct {
@@ -65,10 +69,43 @@ type APIError struct {
 }
 
 // Error returns a one-line description: operation, status, reason and
-// message (or a short excerpt of an unparsed body) and the correlation id.
-// Values from the body are reduced to a single line and cut short.
+// message (or a short excerpt of an unparsed body), the failing fields of
+// Details and the correlation id. Values from the body are reduced to a
+// single line and cut short.
 func (e *APIError) Error() string {
-	return apicall.APIErrorText("cyberflex", e.Operation, e.StatusCode, e.Reason, e.Message, e.Body, "correlation id", e.CorrelationID)
+	msg := e.Message
+	if d := detailsText(e.Details); d != "" {
+		if msg != "" {
+			msg += " "
+		}
+		msg += "(" + d + ")"
+	}
+	return apicall.APIErrorText("cyberflex", e.Operation, e.StatusCode, e.Reason, msg, e.Body, "correlation id", e.CorrelationID)
+}
+
+// maxDetailsInError bounds how many details Error lists; Details has them all.
+const maxDetailsInError = 3
+
+// detailsText is "location: message; …" for the first details that say anything.
+func detailsText(details []ErrorDetail) string {
+	var parts []string
+	for _, d := range details {
+		loc, msg := untrusted.Line(d.GetLocation(), 60), untrusted.Line(d.GetMessage(), 120)
+		switch {
+		case loc == "" && msg == "":
+			continue
+		case loc == "":
+			parts = append(parts, msg)
+		case msg == "":
+			parts = append(parts, loc)
+		default:
+			parts = append(parts, loc+": "+msg)
+		}
+		if len(parts) == maxDetailsInError {
+			break
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // newAPIError builds the APIError for a non-2xx answer, whose body and

@@ -22,6 +22,7 @@ import (
 	paysession "github.com/paysession/paysession-go"
 	"io"
 	"math"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -514,5 +515,425 @@ func benchSameClaims(t *testing.T, op string, got *cyberflex.CaptureContext, wan
 	wj, _ := json.Marshal([]any{w.Tokenization, w.Settings})
 	if !same || !bytes.Equal(gj, wj) {
 		t.Errorf("%s: sdk %+v\nbaseline %+v", op, got, want)
+	}
+}
+
+// The card flow: Tokenize (JWE to the capture context's one-time key, POST to flx.origin, the
+// transient token verified) and VerifyTransientToken, each beside a hand-written go-jose
+// baseline doing the same job. The capture context is verified once before the timed loops by
+// each side; its flx.origin is the local server.
+
+const (
+	benchJWKKid = "00SvIaGIfyaw897rDeG9eFdODKaCKc1q"
+	benchPAN    = "4111111111111111"
+)
+
+// benchOneTimeKey is the capture context's flx.jwk: card data is encrypted to it and transient
+// tokens are signed with it.
+var benchOneTimeKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// benchCardCC is a Flex API capture context whose flx sends card data to origin, signed with
+// benchRSAKey under benchKid; iat a minute ago, exp a day ahead.
+func benchCardCC(tb testing.TB, origin string) string {
+	tb.Helper()
+	now := time.Now()
+	pub := &benchOneTimeKey().PublicKey
+	jwk, err := json.Marshal(cyberflex.EncryptionKey{Kty: "RSA", E: "AQAB", Use: "enc",
+		N: base64.RawURLEncoding.EncodeToString(pub.N.Bytes()), KeyID: benchJWKKid})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	claims := `{"flx":{"path":"/flex/v2/tokens","data":"NTaTH27qSxvVbAdxXk4rEAEI3PFDkBlUA1fm6xS6kkw=","origin":"` + origin + `","jwk":` + string(jwk) + `},` +
+		`"ctx":[{"data":{"requiredFields":["paymentInformation.card.number","paymentInformation.card.expirationMonth","paymentInformation.card.expirationYear"],` +
+		`"optionalFields":["paymentInformation.card.securityCode"]},"type":"api-0.1.0"}],` +
+		fmt.Sprintf(`"iss":"Flex API","exp":%d,"iat":%d,"jti":"rOAksGcp8Bgg6WLj"}`, now.Add(24*time.Hour).Unix(), now.Add(-time.Minute).Unix())
+	return benchSign(tb, benchRSAKey(), benchKid, claims)
+}
+
+// benchTransientToken is the transient token the local tokens endpoint answers: signed with
+// benchOneTimeKey under benchJWKKid, in the Microform v2 "content" layout.
+func benchTransientToken(tb testing.TB) string {
+	tb.Helper()
+	now := time.Now()
+	claims := fmt.Sprintf(`{"iss":"Flex/08","exp":%d,"type":"api-0.1.0","iat":%d,"jti":"1E5CT8O7GN6IJ3NREYVWEOLF7Q5U931932JG5XMPAABIBBVD8HXF6872B4BEFBAA",`+
+		`"content":{"paymentInformation":{"card":{"expirationYear":{"value":"2031"},"number":{"detectedCardTypes":["001"],"maskedValue":"XXXXXXXXXXXX1111","bin":"411111"},`+
+		`"securityCode":{},"expirationMonth":{"value":"12"}}}}}`, now.Add(24*time.Hour).Unix(), now.Add(-30*time.Second).Unix())
+	return benchSign(tb, benchOneTimeKey(), benchJWKKid, claims)
+}
+
+func benchSign(tb testing.TB, key *rsa.PrivateKey, kid, claims string) string {
+	tb.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithHeader(jose.HeaderKey("kid"), kid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	jws, err := signer.Sign([]byte(claims))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tok, err := jws.CompactSerialize()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return tok
+}
+
+// benchCardServer serves the capture-context key (GET /flex/v2/public-keys/3g) and the tokens
+// endpoint, which reads the JWE and answers the transient token. It does not decrypt: that is
+// CyberSource's cost, the same for both sides.
+func benchCardServer(tb testing.TB, transientToken string, seen func(r *http.Request, body []byte)) *httptest.Server {
+	tb.Helper()
+	keys := benchHandler("")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/flex/v2/tokens" {
+			keys.ServeHTTP(w, r)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		if seen != nil {
+			seen(r, body)
+		}
+		w.Header().Set("Content-Type", "application/jwt")
+		w.Header().Set("Content-Length", strconv.Itoa(len(transientToken)))
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, transientToken)
+	}))
+	tb.Cleanup(srv.Close)
+	return srv
+}
+
+// benchSDKCard is a JWT client of srv holding the verified capture context ccToken.
+func benchSDKCard(tb testing.TB, srv *httptest.Server, ccToken string) (*cyberflex.Client, *cyberflex.CaptureContext) {
+	tb.Helper()
+	c, err := cyberflex.New(cyberflex.WithBaseURL(srv.URL), cyberflex.WithJWT(benchMerchantID, benchKeyID, benchSecret),
+		cyberflex.WithHTTPClient(benchHTTPClient()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cc, err := c.VerifyCaptureContext(context.Background(), ccToken)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, cc
+}
+
+// benchTransientClaims are a transient token's claims as the baseline decodes them.
+type benchTransientClaims struct {
+	Iss     string   `json:"iss"`
+	Iat     *float64 `json:"iat"`
+	Exp     *float64 `json:"exp"`
+	Jti     string   `json:"jti"`
+	Type    string   `json:"type"`
+	Content struct {
+		PaymentInformation struct {
+			Card struct {
+				Number struct {
+					MaskedValue       string   `json:"maskedValue"`
+					Bin               string   `json:"bin"`
+					DetectedCardTypes []string `json:"detectedCardTypes"`
+				} `json:"number"`
+				ExpirationMonth struct {
+					Value string `json:"value"`
+				} `json:"expirationMonth"`
+				ExpirationYear struct {
+					Value string `json:"value"`
+				} `json:"expirationYear"`
+			} `json:"card"`
+		} `json:"paymentInformation"`
+	} `json:"content"`
+}
+
+// benchBaseCard is what the baseline knows of the verified capture context.
+type benchBaseCard struct {
+	token string
+	flx   cyberflex.Tokenization
+	iat   time.Time
+	exp   time.Time
+	req   []string // required fields
+}
+
+func (b *benchBaseline) cardContext(ctx context.Context, token string) (*benchBaseCard, error) {
+	cc, err := b.verify(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	var req []string
+	if len(cc.Claims.Settings) > 0 {
+		req = cc.Claims.Settings[0].Data.RequiredFields
+	}
+	return &benchBaseCard{token: token, flx: cc.Claims.Tokenization, iat: benchUnixFloat(*cc.Claims.Iat), exp: benchUnixFloat(*cc.Claims.Exp), req: req}, nil
+}
+
+// benchJWKKey decodes flx.jwk.
+func benchJWKKey(k cyberflex.EncryptionKey) (*rsa.PublicKey, error) {
+	n, err := base64.RawURLEncoding.DecodeString(k.N)
+	if err != nil {
+		return nil, err
+	}
+	if k.E != "AQAB" {
+		return nil, errors.New("unexpected exponent")
+	}
+	pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: 65537}
+	if pub.N.BitLen() < 2048 {
+		return nil, errors.New("weak key")
+	}
+	return pub, nil
+}
+
+// tokenize is the hand-written tokenization: the required fields checked, the documented
+// plaintext encrypted with go-jose (RSA-OAEP-256, A256GCM, kid), POSTed to flx.origin +
+// flx.path without credentials, and the transient token verified.
+func (b *benchBaseline) tokenize(ctx context.Context, cc *benchBaseCard, card cyberflex.CardValues) (*benchTransientClaims, error) {
+	data := cyberflex.TokenizeValues{PaymentInformation: &cyberflex.PaymentInformationValues{Card: &card}}
+	present := map[string]bool{
+		"paymentInformation.card.number": card.Number != "", "paymentInformation.card.expirationMonth": card.ExpirationMonth != "",
+		"paymentInformation.card.expirationYear": card.ExpirationYear != "", "paymentInformation.card.securityCode": card.SecurityCode != "",
+	}
+	for _, r := range cc.req {
+		if !present[r] {
+			return nil, errors.New("missing " + r)
+		}
+	}
+	if !strings.HasPrefix(cc.flx.Origin, "https://") && !strings.HasPrefix(cc.flx.Origin, "http://127.0.0.1:") {
+		return nil, errors.New("not https")
+	}
+	plain, err := json.Marshal(struct {
+		Context string                   `json:"context"`
+		Data    cyberflex.TokenizeValues `json:"data"`
+		Index   int                      `json:"index"`
+	}{cc.token, data, 0})
+	if err != nil {
+		return nil, err
+	}
+	key, err := benchJWKKey(cc.flx.JWK)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := jose.NewEncrypter(jose.A256GCM, jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: key, KeyID: cc.flx.JWK.KeyID}, nil)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := enc.Encrypt(plain)
+	if err != nil {
+		return nil, err
+	}
+	jwe, err := obj.CompactSerialize()
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cc.flx.Origin+cc.flx.Path, strings.NewReader(jwe))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/jwt")
+	req.Header.Set("Accept", "application/jwt")
+	req.Header.Set("User-Agent", benchUA)
+	resp, err := b.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, benchMaxBody+1))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, &benchBaselineError{resp.StatusCode, body}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.verifyTransient(cc, strings.TrimSpace(string(body)))
+}
+
+// verifyTransient checks a transient token: RS256 only, kid = flx.jwk.kid, signature by flx.jwk,
+// iss "Flex/…", exp not passed and iat not in the future (with leeway).
+func (b *benchBaseline) verifyTransient(cc *benchBaseCard, token string) (*benchTransientClaims, error) {
+	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.RS256})
+	if err != nil {
+		return nil, err
+	}
+	if len(jws.Signatures) != 1 || jws.Signatures[0].Protected.KeyID != cc.flx.JWK.KeyID {
+		return nil, errors.New("kid mismatch")
+	}
+	key, err := benchJWKKey(cc.flx.JWK)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := jws.Verify(key)
+	if err != nil {
+		return nil, err
+	}
+	var c benchTransientClaims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	switch {
+	case !strings.HasPrefix(c.Iss, "Flex/"):
+		return nil, errors.New("wrong issuer")
+	case c.Exp == nil || !now.Before(benchUnixFloat(*c.Exp).Add(benchLeeway)):
+		return nil, errors.New("expired")
+	case c.Iat != nil && benchUnixFloat(*c.Iat).After(now.Add(benchLeeway)):
+		return nil, errors.New("issued in the future")
+	case c.Iat != nil && benchUnixFloat(*c.Iat).After(cc.exp.Add(benchLeeway)):
+		return nil, errors.New("issued after the capture context expired")
+	}
+	return &c, nil
+}
+
+func BenchmarkTokenize(b *testing.B) {
+	srv := benchCardServer(b, benchTransientToken(b), nil)
+	ccToken := benchCardCC(b, srv.URL)
+	ctx := context.Background()
+	b.Run("impl=sdk", func(b *testing.B) {
+		c, cc := benchSDKCard(b, srv, ccToken)
+		b.ReportAllocs()
+		for b.Loop() {
+			tt, err := c.Tokenize(ctx, cc, cyberflex.CardData(benchPAN, "12", "2031", "123"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchSink = tt
+		}
+	})
+	b.Run("impl=baseline", func(b *testing.B) {
+		base := newBenchBaseline(b, srv)
+		cc, err := base.cardContext(ctx, ccToken)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			tt, err := base.tokenize(ctx, cc, cyberflex.CardValues{Number: benchPAN, ExpirationMonth: "12", ExpirationYear: "2031", SecurityCode: "123"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchSink = tt
+		}
+	})
+}
+
+func BenchmarkVerifyTransientToken(b *testing.B) {
+	srv := benchCardServer(b, "", nil)
+	ccToken := benchCardCC(b, srv.URL)
+	tt := benchTransientToken(b)
+	ctx := context.Background()
+	b.Run("impl=sdk", func(b *testing.B) {
+		c, cc := benchSDKCard(b, srv, ccToken)
+		b.ReportAllocs()
+		for b.Loop() {
+			v, err := c.VerifyTransientToken(ctx, cc, tt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchSink = v
+		}
+	})
+	b.Run("impl=baseline", func(b *testing.B) {
+		base := newBenchBaseline(b, srv)
+		cc, err := base.cardContext(ctx, ccToken)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			v, err := base.verifyTransient(cc, tt)
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchSink = v
+		}
+	})
+}
+
+// TestBenchCardBaselineDoesTheSameJob keeps the card-flow comparison honest: both sides send the
+// same request (path, headers, a JWE with the same header whose plaintext, decrypted with the
+// one-time key, is the same) and return the same claims.
+func TestBenchCardBaselineDoesTheSameJob(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		reqs  []*http.Request
+		bodys [][]byte
+	)
+	tt := benchTransientToken(t)
+	srv := benchCardServer(t, tt, func(r *http.Request, body []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		reqs, bodys = append(reqs, r), append(bodys, body)
+	})
+	ccToken := benchCardCC(t, srv.URL)
+	ctx := context.Background()
+	sdk, cc := benchSDKCard(t, srv, ccToken)
+	base := newBenchBaseline(t, srv)
+	bcc, err := base.cardContext(ctx, ccToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := sdk.Tokenize(ctx, cc, cyberflex.CardData(benchPAN, "12", "2031", "123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := base.tokenize(ctx, bcc, cyberflex.CardValues{Number: benchPAN, ExpirationMonth: "12", ExpirationYear: "2031", SecurityCode: "123"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	benchSameTransient(t, "Tokenize", got, want)
+	gotV, err := sdk.VerifyTransientToken(ctx, cc, tt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantV, err := base.verifyTransient(bcc, tt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	benchSameTransient(t, "VerifyTransientToken", gotV, wantV)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reqs) != 2 {
+		t.Fatalf("%d tokenization requests, want 2", len(reqs))
+	}
+	var plains []string
+	for i, r := range reqs {
+		who := []string{"sdk", "baseline"}[i]
+		for _, h := range []string{"Content-Type", "Accept", "User-Agent", "Authorization", "Signature", "Digest"} {
+			if r.Header.Get(h) != reqs[0].Header.Get(h) {
+				t.Errorf("%s %s %q, sdk %q", who, h, r.Header.Get(h), reqs[0].Header.Get(h))
+			}
+		}
+		if r.Host != reqs[0].Host || r.URL.Path != "/flex/v2/tokens" {
+			t.Errorf("%s: Host %s path %s", who, r.Host, r.URL.Path)
+		}
+		obj, err := jose.ParseEncryptedCompact(string(bodys[i]), []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A256GCM})
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		if obj.Header.KeyID != benchJWKKid {
+			t.Errorf("%s: kid %q", who, obj.Header.KeyID)
+		}
+		plain, err := obj.Decrypt(benchOneTimeKey())
+		if err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		plains = append(plains, string(plain))
+	}
+	if plains[0] != plains[1] {
+		t.Errorf("plaintexts differ:\nsdk      %s\nbaseline %s", plains[0], plains[1])
+	}
+}
+
+func benchSameTransient(t *testing.T, op string, got *cyberflex.TransientToken, want *benchTransientClaims) {
+	t.Helper()
+	g, card := got.Claims, want.Content.PaymentInformation.Card
+	same := g.Issuer == want.Iss && g.ID == want.Jti && g.Type == want.Type &&
+		g.IssuedAt.Equal(benchUnixFloat(*want.Iat)) && g.ExpiresAt.Equal(benchUnixFloat(*want.Exp)) &&
+		g.Card == cyberflex.CardSummary{MaskedNumber: card.Number.MaskedValue, BIN: card.Number.Bin, ExpirationMonth: card.ExpirationMonth.Value,
+			ExpirationYear: card.ExpirationYear.Value, Type: card.Number.DetectedCardTypes[0]}
+	if !same {
+		t.Errorf("%s: sdk %+v\nbaseline %+v", op, g, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -17,11 +18,13 @@ import (
 	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
-// GenerateCaptureContext issues a capture context (POST /flex/v2/sessions)
-// for the fields in req and returns it decoded. The token is returned as
-// issued; it comes straight from CyberSource over TLS, so its claims are not
-// verified here (use VerifyCaptureContext where a token comes from
-// elsewhere).
+// GenerateCaptureContext issues a Flex API capture context (POST
+// /flex/v2/sessions) for the fields in req and returns it decoded: the
+// capture context a server uses to send card data with Tokenize (for
+// Microform on a web page, see GenerateMicroformContext). The token is
+// returned as issued; it comes straight from CyberSource over TLS, so its
+// claims are not verified here, and Tokenize uses it as it is (use
+// VerifyCaptureContext where a token comes from elsewhere).
 //
 // req must request at least one field, else the error wraps
 // ErrInvalidInput and nothing is sent. The body is marshalled once and each
@@ -45,12 +48,20 @@ func (c *Client) GenerateCaptureContext(ctx context.Context, req CaptureContextR
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: encoding the request: %v", ErrInvalidInput, opGenerate, err)
 	}
+	return c.issue(ctx, opGenerate, body, cyberflexapi.NewGenerateCaptureContextRequestWithBody)
+}
 
+// issue sends an authenticated request for a capture context, with body exactly the bytes
+// signed, and returns the answer decoded and marked as issued by this client: it came from
+// the configured API, so Tokenize may use it without verifying it again.
+func (c *Client) issue(ctx context.Context, op string, body []byte,
+	newRequest func(server, contentType string, body io.Reader) (*http.Request, error),
+) (*CaptureContext, error) {
 	resp, err := c.api.Do(ctx, apicall.Call{
-		Op:    opGenerate,
+		Op:    op,
 		Retry: retryable,
 		Request: func() (*http.Request, error) {
-			r, err := cyberflexapi.NewGenerateCaptureContextRequestWithBody(c.baseURL, "application/json", bytes.NewReader(body))
+			r, err := newRequest(c.baseURL, "application/json", bytes.NewReader(body))
 			if err == nil {
 				r.Header.Set("Accept", "application/jwt")
 			}
@@ -68,9 +79,9 @@ func (c *Client) GenerateCaptureContext(ctx context.Context, req CaptureContextR
 	}
 	cc, err := parseCaptureContext(string(resp.Body))
 	if err != nil {
-		return nil, fmt.Errorf("cyberflex: %s: %s is not a capture context JWT: %w", opGenerate, resp.Describe(), err)
+		return nil, fmt.Errorf("cyberflex: %s: %s is not a capture context JWT: %w", op, resp.Describe(), err)
 	}
-	return cc, nil
+	return markTrusted(cc), nil
 }
 
 // VerifyCaptureContext checks a capture context received from elsewhere

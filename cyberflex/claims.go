@@ -1,21 +1,33 @@
 package cyberflex
 
 import (
+	"crypto/rsa"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"sync"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
 )
 
 // CaptureContextIssuer is the "iss" claim of every capture context issued by
-// POST /flex/v2/sessions. Verification enforces it (see ErrCaptureContextIssuer).
+// POST /flex/v2/sessions and POST /microform/v2/sessions (both are issued by
+// the Flex API and live 15 minutes). Verification enforces it (see
+// ErrCaptureContextIssuer).
 const CaptureContextIssuer = "Flex API"
 
-// CaptureContext is the capture context returned by POST /flex/v2/sessions:
-// a compact JWT that the merchant hands to the browser (Microform / Flex) or
-// sends to POST /flex/v2/tokens, together with its decoded claims.
+// CaptureContext is a capture context as POST /flex/v2/sessions (for a
+// server: Tokenize) or POST /microform/v2/sessions (for Microform on a web
+// page) returns it: a compact JWT, together with its decoded claims.
+//
+// Tokenize and VerifyTransientToken trust a CaptureContext that a Client
+// returned (GenerateCaptureContext, GenerateMicroformContext,
+// VerifyCaptureContext) as it was returned; any other, such as
+// &CaptureContext{Token: saved}, they verify first, from its Token alone.
 type CaptureContext struct {
 	// Token is the compact JWT, with surrounding whitespace and JSON quotes
 	// removed. Pass this string on unchanged.
@@ -23,6 +35,74 @@ type CaptureContext struct {
 	// Claims are the decoded header kid and payload claims. They can be
 	// trusted only if the CaptureContext came from a verifying function.
 	Claims CaptureContextClaims
+
+	// trusted is what this package itself decoded from Token when it issued or verified it,
+	// out of reach of the caller: changing Claims (flx.origin, flx.jwk) or Token afterwards
+	// cannot send card data elsewhere.
+	trusted *trustedContext
+}
+
+// trustedContext is what Tokenize and VerifyTransientToken use of a capture context this
+// package issued (from the configured API) or verified: its own copy, which no change to the
+// CaptureContext's exported fields reaches.
+type trustedContext struct {
+	token               string
+	flx                 Tokenization // strings only: a copy
+	issuedAt, expiresAt time.Time
+	ctxType             string   // ctx[0].type
+	required, optional  []string // ctx[0].data requiredFields and optionalFields
+
+	// flx.jwk decoded, and the JWE encrypter to it, made once: every Tokenize and
+	// VerifyTransientToken with this capture context uses them. (A go-jose Encrypter keeps no
+	// state between calls; each Encrypt makes a new content key.)
+	keyOnce   sync.Once
+	key       *rsa.PublicKey
+	encrypter jose.Encrypter
+	keyErr    error
+	// flx.origin + flx.path, checked (see tokensURL), made once.
+	urlOnce   sync.Once
+	tokensURL string
+	urlErr    error
+}
+
+// target is where Tokenize sends the JWE: flx.origin + flx.path, checked.
+func (t *trustedContext) target() (string, error) {
+	t.urlOnce.Do(func() { t.tokensURL, t.urlErr = tokensURL(t.flx) })
+	return t.tokensURL, t.urlErr
+}
+
+// encryptionKey is flx.jwk decoded (see encryptionKey) and the encrypter of the JWE of POST
+// /flex/v2/tokens to it: alg RSA-OAEP-256, enc A256GCM, header kid = flx.jwk.kid.
+func (t *trustedContext) encryptionKey() (*rsa.PublicKey, jose.Encrypter, error) {
+	t.keyOnce.Do(func() {
+		if t.key, t.keyErr = encryptionKey(t.flx.JWK); t.keyErr == nil {
+			t.encrypter, t.keyErr = jose.NewEncrypter(jose.A256GCM,
+				jose.Recipient{Algorithm: jose.RSA_OAEP_256, Key: t.key, KeyID: t.flx.JWK.KeyID}, nil)
+		}
+	})
+	return t.key, t.encrypter, t.keyErr
+}
+
+// markTrusted records cc's current token and claims as trusted and returns cc.
+func markTrusted(cc *CaptureContext) *CaptureContext {
+	c := cc.Claims
+	t := &trustedContext{token: cc.Token, flx: c.Tokenization, issuedAt: c.IssuedAt, expiresAt: c.ExpiresAt}
+	if len(c.Settings) > 0 {
+		t.ctxType = c.Settings[0].Type
+		t.required = slices.Clone(c.Settings[0].Data.RequiredFields)
+		t.optional = slices.Clone(c.Settings[0].Data.OptionalFields)
+	}
+	cc.trusted = t
+	return cc
+}
+
+// trust returns what was trusted of cc, or nil when cc was not issued or verified by this
+// package or its Token has changed since.
+func (cc *CaptureContext) trust() *trustedContext {
+	if cc == nil || cc.trusted == nil || cc.trusted.token != cc.Token {
+		return nil
+	}
+	return cc.trusted
 }
 
 // CaptureContextClaims is the decoded content of a capture context JWT.

@@ -16,8 +16,10 @@ import (
 
 // Operation names, used in errors and log lines.
 const (
-	opGenerate = "GenerateCaptureContext"
-	opKey      = "GetPublicKey"
+	opGenerate  = "GenerateCaptureContext"
+	opMicroform = "GenerateMicroformContext"
+	opKey       = "GetPublicKey"
+	opTokenize  = "Tokenize"
 )
 
 // retryable is CyberSource's retry rule for both calls of this client:
@@ -31,16 +33,20 @@ var retryable = retry.Any(retry.ConnectionErrors, retry.Statuses(
 	http.StatusGatewayTimeout,
 ))
 
-// Client calls the CyberSource Flex API v2: it issues capture contexts
-// (POST /flex/v2/sessions) and verifies them with CyberSource's published
-// keys (GET /flex/v2/public-keys/{kid}). Create it with New.
+// Client calls the CyberSource Flex API v2: it issues capture contexts for a
+// server (POST /flex/v2/sessions) and for Microform on a web page (POST
+// /microform/v2/sessions), verifies them with CyberSource's published keys
+// (GET /flex/v2/public-keys/{kid}), tokenizes card data on the server (POST
+// /flex/v2/tokens) and verifies the transient tokens that come back. Create it
+// with New.
 //
 // A Client is safe for concurrent use and should be reused: it caches
 // verification keys. Formatting a Client with fmt never prints a credential.
 type Client struct {
-	api     *apicall.Client
-	host    string // the API host every request carries and is signed for
-	baseURL string // where requests go
+	api     *apicall.Client // calls to the REST API host, authenticated
+	flex    *apicall.Client // calls to a capture context's flx.origin, never authenticated
+	host    string          // the API host every request carries and is signed for
+	baseURL string          // where requests go
 	auth    credentials
 	now     func() time.Time
 	keys    *keyCache
@@ -104,9 +110,19 @@ func New(opts ...Option) (*Client, error) {
 		NewAPIError:    newAPIError,
 		Now:            cfg.now,
 	}
+	// The same pipeline for the tokenization call, which goes to the capture context's
+	// flx.origin: not to the API host, so its Host header is the origin's own, and without
+	// credentials, which that call must never carry.
+	flex := *c.api
+	flex.Prepare = setUserAgent
+	c.flex = &flex
 	c.keys = newKeyCacheWithClock(c.fetchKey, c.now)
 	return c, nil
 }
+
+// setUserAgent is the Prepare of the tokenization pipeline: the SDK's User-Agent and nothing
+// else.
+func setUserAgent(r *http.Request) { r.Header.Set("User-Agent", httpx.UserAgent) }
 
 // prepare sets what every request carries: the host it is signed for
 // (whatever WithBaseURL says; the signers read req.Host, so this runs before

@@ -399,7 +399,7 @@ func TestGenerateCaptureContextAPIErrors(t *testing.T) {
 				Details:         []ErrorDetail{{Location: strp("fields.paymentInformation"), Message: strp("invalid")}, {Location: strp("x"), Message: strp("y")}},
 				InformationLink: "https://vdp.visa.com/docs/errors/x"},
 			attempts: 1,
-			inError:  "cyberflex: GenerateCaptureContext: HTTP 400 Bad Request: UNIFIEDPAYMENTS_VALIDATION_FIELDS: Invalid fields (correlation id hdr-corr-1)",
+			inError:  "cyberflex: GenerateCaptureContext: HTTP 400 Bad Request: UNIFIEDPAYMENTS_VALIDATION_FIELDS: Invalid fields (fields.paymentInformation: invalid; x: y) (correlation id hdr-corr-1)",
 		},
 		{
 			name: "400 upstream example, details object, informationLink null",

@@ -76,3 +76,15 @@ var ErrKeyFetch = errors.New("cyberflex: fetching capture context verification k
 // ErrBodyTooLarge is wrapped by the error of an answer whose body is larger
 // than the client reads (8 MiB; every real answer is far smaller).
 var ErrBodyTooLarge = httpx.ErrBodyTooLarge
+
+// ErrInvalidTransientToken is wrapped by every error that rejects a transient token, with the
+// reason: it does not decode, is not RS256, names or is signed by another key than its capture
+// context's flx.jwk, has an issuer other than "Flex/…", has expired or is issued in the future
+// or outside its capture context's lifetime, or its capture context does not verify. A token
+// rejected with this error must not be used for a payment.
+var ErrInvalidTransientToken = errors.New("cyberflex: invalid transient token")
+
+// ErrTransientTokenExpired wraps ErrInvalidTransientToken: the token's "exp" has passed (beyond
+// the allowed clock leeway). Transient tokens live 15 minutes; the customer has to enter the
+// card again.
+var ErrTransientTokenExpired = fmt.Errorf("%w: expired", ErrInvalidTransientToken)

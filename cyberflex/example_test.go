@@ -89,7 +89,7 @@ func Example() {
 	defer srv.Close()
 
 	c, err := cyberflex.New(
-		cyberflex.WithHTTPSignature("testrest", "08c94330-f618-42a3-b09d-e1e43be5efda", "yBJxy6LjM2TmcPGu+GaJrHtkke25fPpUX+UY6/L/1tE="),
+		cyberflex.WithJWT("testrest", "08c94330-f618-42a3-b09d-e1e43be5efda", "yBJxy6LjM2TmcPGu+GaJrHtkke25fPpUX+UY6/L/1tE="),
 		cyberflex.WithBaseURL(srv.URL), // requests still carry and sign Host: apitest.cybersource.com
 		cyberflex.WithClock(func() time.Time { return exampleNow }),
 	)

@@ -111,6 +111,13 @@ type credentials struct {
 // using the shared secret key created in the
 // Business Center: merchantID is the organisation id, keyID the key's UUID,
 // sharedSecretBase64 the secret exactly as shown (standard base64).
+//
+// Deprecated: CyberSource retires HTTP Signature: "By September 2026, all
+// merchants using HTTP signature messaging must migrate to JSON Web Token
+// (JWT) messaging"
+// (https://developer.cybersource.com/docs/cybs/en-us/platform/developer/all/rest/rest-getting-started/restgs-http-message-intro.html).
+// Use WithJWT with the same merchant id, key id and shared secret. This
+// option stays for accounts that have not moved yet.
 func WithHTTPSignature(merchantID, keyID, sharedSecretBase64 string) Option {
 	return func(c *config) error {
 		s := HTTPSignatureSigner{MerchantID: merchantID, KeyID: keyID, SecretKey: sharedSecretBase64}
@@ -127,6 +134,9 @@ func WithHTTPSignature(merchantID, keyID, sharedSecretBase64 string) Option {
 // a JWT signed HS256 with the shared secret (the v2 claim set CyberSource
 // requires from September 2026, as the official SDKs build it:
 // https://github.com/CyberSource/cybersource-rest-client-node/tree/master/src/authentication/jwt).
+// It is the authentication to use: merchantID, keyID and sharedSecretBase64
+// are the same values an HTTP Signature key uses (the shared secret key
+// created in the Business Center).
 // The secret must decode to at
 // least 32 bytes (RFC 7518 §3.2), which Business Center secrets do.
 func WithJWT(merchantID, keyID, sharedSecretBase64 string) Option {
@@ -238,8 +248,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // WithClock sets the clock used for the Date header and JWT iat/exp of
-// every request and for checking capture context exp/iat in
-// VerifyCaptureContext. Default: time.Now.
+// every request and for checking the exp/iat of capture contexts
+// (VerifyCaptureContext, Tokenize) and transient tokens
+// (VerifyTransientToken). Default: time.Now.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {

@@ -119,5 +119,5 @@ func (c *keyCache) verify(ctx context.Context, token string, now time.Time, leew
 			return nil, fmt.Errorf("%w: nbf %s is after now %s (leeway %s)", ErrCaptureContextNotYetValid, nbf.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway)
 		}
 	}
-	return cc, nil
+	return markTrusted(cc), nil
 }

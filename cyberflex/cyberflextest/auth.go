@@ -20,6 +20,8 @@ type authenticator struct {
 	replays *replays         // JWT ids (and signatures) accepted, to refuse them again
 	// replaySignatures refuses a repeated HTTP Signature, or JWT without jti, too.
 	replaySignatures bool
+	// noHTTPSignature refuses every HTTP Signature (WithoutHTTPSignature).
+	noHTTPSignature bool
 
 	signatureKeys []sharedSecret // HTTP Signature
 	jwtSecrets    []sharedSecret // JWT HS256

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"slices"
 	"sync"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
@@ -79,16 +80,17 @@ func newKeyID(taken func(string) bool) string {
 	}
 }
 
-// encryptionKey is the RSA key published as flx.jwk. The fake does not implement
-// POST /flex/v2/tokens, so nothing is ever encrypted to it and its private half is never used;
-// one key for the whole process keeps each NewServer to a single key generation. Each capture
-// context still names it with a fresh kid, as CyberSource's one-time keys have.
-var encryptionKey = sync.OnceValue(func() *rsa.PublicKey {
+// encryptionKey is the RSA key behind every flx.jwk: it decrypts the JWEs of POST
+// /flex/v2/tokens and signs the transient tokens. CyberSource makes a one-time key per capture
+// context; one key for the whole process keeps each capture context from costing a key
+// generation, while each still names it with a fresh kid, by which the server finds the capture
+// context a JWE or a transient token belongs to.
+var encryptionKey = sync.OnceValue(func() *rsa.PrivateKey {
 	key, err := rsa.GenerateKey(rand.Reader, rsaBits)
 	if err != nil {
 		panic("cyberflextest: generating an RSA key: " + err.Error())
 	}
-	return &key.PublicKey
+	return key
 })
 
 // The capture context claims, in the order CyberSource writes them.
@@ -115,8 +117,8 @@ type (
 		Kid string `json:"kid"`
 	}
 	ctxEntry struct {
-		Data ctxData `json:"data"`
-		Type string  `json:"type"`
+		Data any    `json:"data"` // ctxData (Flex API) or microformData
+		Type string `json:"type"`
 	}
 	ctxData struct {
 		RequiredFields []string `json:"requiredFields"`
@@ -139,11 +141,21 @@ func newPublicKeyJWK(kid string, key *rsa.PublicKey) publicKeyJWK {
 	return publicKeyJWK{Kty: "RSA", Use: "enc", Kid: kid, N: b64url(key.N.Bytes()), E: b64url(big.NewInt(int64(key.E)).Bytes())}
 }
 
-// mint issues a capture context for the given field paths, signed RS256 with the current key.
+// mint issues a Flex API capture context for the given field paths, signed RS256 with the
+// current key.
 func (s *Server) mint(required, optional []string) (string, error) {
+	return s.mintContext(&issuedContext{ctxType: ctxType, required: nonNil(required), optional: nonNil(optional), binDigits: 6},
+		ctxData{RequiredFields: nonNil(required), OptionalFields: nonNil(optional)})
+}
+
+// mintContext issues a capture context whose ctx[0] is {data, rec.ctxType}, signed RS256 with
+// the current key, and remembers rec under the fresh kid of its flx.jwk, for POST
+// /flex/v2/tokens and TokenizeCard.
+func (s *Server) mintContext(rec *issuedContext, data any) (string, error) {
 	kid, key := s.keys.signing()
-	enc := encryptionKey()
+	enc := &encryptionKey().PublicKey
 	iat := s.now().Unix()
+	jwkKid := s.contexts.newKeyID()
 	claims := captureContextClaims{
 		Tokenization: flx{
 			Path:   tokensPath,
@@ -154,13 +166,10 @@ func (s *Server) mint(required, optional []string) (string, error) {
 				E:   b64url(big.NewInt(int64(enc.E)).Bytes()),
 				Use: "enc",
 				N:   b64url(enc.N.Bytes()),
-				Kid: randomString(32, alphanumeric),
+				Kid: jwkKid,
 			},
 		},
-		Ctx: []ctxEntry{{
-			Data: ctxData{RequiredFields: nonNil(required), OptionalFields: nonNil(optional)},
-			Type: ctxType,
-		}},
+		Ctx: []ctxEntry{{Data: data, Type: rec.ctxType}},
 		Iss: cyberflex.CaptureContextIssuer,
 		Iat: iat,
 		Exp: iat + captureContextLifetime,
@@ -180,7 +189,69 @@ func (s *Server) mint(required, optional []string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("cyberflextest: signing capture context: %w", err)
 	}
-	return jws.CompactSerialize()
+	token, err := jws.CompactSerialize()
+	if err != nil {
+		return "", err
+	}
+	rec.token, rec.jwkKid, rec.issuedAt, rec.expiresAt = token, jwkKid, time.Unix(iat, 0), time.Unix(iat+captureContextLifetime, 0)
+	s.contexts.add(rec)
+	return token, nil
+}
+
+// issuedContext is what the server remembers of a capture context it issued.
+type issuedContext struct {
+	token               string
+	jwkKid              string // flx.jwk.kid
+	ctxType             string // ctx[0].type
+	issuedAt, expiresAt time.Time
+	required, optional  []string // Flex API contexts: the fields of the session
+	// Microform contexts: the card networks allowed (nil: any) and the BIN length the
+	// transient token shows (6, 8 or 0).
+	networks  []string
+	binDigits int
+}
+
+// issuedContexts remembers the capture contexts the server issued, by the kid of their flx.jwk,
+// at most maxRemembered of them (the oldest is forgotten first). It is safe for concurrent use.
+type issuedContexts struct {
+	mu    sync.Mutex
+	byKid map[string]*issuedContext
+	order []string
+}
+
+// newKeyID returns a fresh 32-character kid for a flx.jwk, like CyberSource's
+// ("00SvIaGIfyaw897rDeG9eFdODKaCKc1q").
+func (c *issuedContexts) newKeyID() string {
+	for {
+		kid := randomString(32, alphanumeric)
+		c.mu.Lock()
+		_, taken := c.byKid[kid]
+		c.mu.Unlock()
+		if !taken {
+			return kid
+		}
+	}
+}
+
+func (c *issuedContexts) add(rec *issuedContext) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byKid == nil {
+		c.byKid = map[string]*issuedContext{}
+	}
+	if len(c.order) >= maxRemembered {
+		delete(c.byKid, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.byKid[rec.jwkKid] = rec
+	c.order = append(c.order, rec.jwkKid)
+}
+
+// lookup returns the capture context whose flx.jwk has kid, or nil.
+func (c *issuedContexts) lookup(kid string) *issuedContext {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byKid[kid]
 }
 
 // requestedFields reads the "fields" of a POST /flex/v2/sessions body (already checked against

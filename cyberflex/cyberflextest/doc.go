@@ -1,30 +1,39 @@
-// Package cyberflextest is an in-process fake of the CyberSource Flex API v2 for tests of code
-// that uses package cyberflex, in the manner of net/http/httptest: it issues capture contexts
-// (POST /flex/v2/sessions) and serves the keys that verify them (GET
-// /flex/v2/public-keys/{kid}), and it verifies the authentication of every request the way
-// CyberSource does, so a test passes only if the client really signs correctly.
+// Package cyberflextest is an in-process fake of CyberSource's card capture (Flex API v2 and
+// Microform Integration v2) for tests of code that uses package cyberflex, in the manner of
+// net/http/httptest. It plays the whole flow: it issues capture contexts for a server (POST
+// /flex/v2/sessions) and for Microform on a page (POST /microform/v2/sessions, with a stand-in
+// Microform script it serves), serves the keys that verify them (GET /flex/v2/public-keys/{kid}),
+// tokenizes card data (POST /flex/v2/tokens) and, playing the browser, turns a card typed into
+// Microform into the transient token the page gets (TokenizeCard). It verifies the
+// authentication of every request the way CyberSource does, so a test passes only if the client
+// really signs correctly.
 //
 // Usage:
 //
-//	csrv := cyberflextest.NewServer(cyberflextest.WithHTTPSignature(merchantID, keyID, sharedSecretBase64))
+//	csrv := cyberflextest.NewServer(cyberflextest.WithJWT(merchantID, keyID, sharedSecretBase64))
 //	defer csrv.Close()
 //	c, err := cyberflex.New(
-//		cyberflex.WithHTTPSignature(merchantID, keyID, sharedSecretBase64),
+//		cyberflex.WithJWT(merchantID, keyID, sharedSecretBase64),
 //		cyberflex.WithBaseURL(csrv.URL),
 //	)
 //	…
-//	cc, err := c.GenerateCaptureContext(ctx, req)  // a real RS256 capture context
-//	_, err = c.VerifyCaptureContext(ctx, cc.Token) // verifies with the fake's published key
+//	cc, err := c.GenerateMicroformContext(ctx, req)              // a real RS256 capture context
+//	token, err := csrv.TokenizeCard(cc.Token, cyberflextest.Card{ // what Microform hands the page
+//		Number: "4111111111111111", SecurityCode: "123", ExpirationMonth: "12", ExpirationYear: "2031",
+//	})
+//	tt, err := c.VerifyTransientToken(ctx, cc, token)            // verifies with the one-time key
 //
 //	csrv.Inject(cyberflextest.OpGenerateCaptureContext, cyberflextest.Fault{Status: 503}) // the next call fails
 //
 // NewServer() without credential options accepts DefaultMerchantID, DefaultKeyID and
-// DefaultSharedSecret, for HTTP Signature and JWT alike.
+// DefaultSharedSecret, for JWT and HTTP Signature alike; WithoutHTTPSignature refuses HTTP
+// Signature, as CyberSource does from September 2026.
 //
 // # Authentication
 //
-// Every request except the public-key GET (which CyberSource serves without authentication) must
-// pass one of the configured schemes, else it is answered 401
+// Every request except the public-key GET (which CyberSource serves without authentication), the
+// tokenization POST (which the JWE itself authorises) and the GET of the stand-in Microform
+// script must pass one of the configured schemes, else it is answered 401
 // {"response":{"rmsg":"Authentication Failed: <why>"}}: the real gateway's body, with the reason
 // appended (never a secret or an expected signature) so that a failing test says what is wrong.
 //

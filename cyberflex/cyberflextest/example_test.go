@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/paysession/paysession-go/cyberflex"
 	"github.com/paysession/paysession-go/cyberflex/cyberflextest"
@@ -16,11 +17,11 @@ func Example() {
 	const merchantID, keyID = "my_merchant", "2f8c0a4e-5b1d-4c7a-9e3f-6d2b8a1c0e55"
 	const sharedSecret = "bXktc2hhcmVkLXNlY3JldC1mb3ItdGhlLWV4YW1wbGU=" // from the Business Center
 
-	csrv := cyberflextest.NewServer(cyberflextest.WithHTTPSignature(merchantID, keyID, sharedSecret))
+	csrv := cyberflextest.NewServer(cyberflextest.WithJWT(merchantID, keyID, sharedSecret))
 	defer csrv.Close()
 
 	c, err := cyberflex.New(
-		cyberflex.WithHTTPSignature(merchantID, keyID, sharedSecret),
+		cyberflex.WithJWT(merchantID, keyID, sharedSecret),
 		cyberflex.WithBaseURL(csrv.URL),
 	)
 	if err != nil {
@@ -89,7 +90,7 @@ func ExampleServer_authenticationFailure() {
 	csrv := cyberflextest.NewServer()
 	defer csrv.Close()
 	c, err := cyberflex.New(
-		cyberflex.WithHTTPSignature(cyberflextest.DefaultMerchantID, "not-my-key", cyberflextest.DefaultSharedSecret),
+		cyberflex.WithJWT(cyberflextest.DefaultMerchantID, "not-my-key", cyberflextest.DefaultSharedSecret),
 		cyberflex.WithBaseURL(csrv.URL),
 	)
 	if err != nil {
@@ -101,7 +102,7 @@ func ExampleServer_authenticationFailure() {
 		fmt.Println(apiErr.StatusCode, apiErr.Message)
 	}
 	// Output:
-	// 401 Authentication Failed: Signature keyid "not-my-key" is not a shared-secret key of this server
+	// 401 Authentication Failed: JWT kid "not-my-key" is not a HS256 key of this server
 }
 
 // After RotateKey, new capture contexts are signed with a new key; tokens of the old one still
@@ -110,7 +111,7 @@ func ExampleServer_RotateKey() {
 	csrv := cyberflextest.NewServer()
 	defer csrv.Close()
 	c, err := cyberflex.New(
-		cyberflex.WithHTTPSignature(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
+		cyberflex.WithJWT(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
 		cyberflex.WithBaseURL(csrv.URL),
 	)
 	if err != nil {
@@ -135,4 +136,76 @@ func ExampleServer_RotateKey() {
 	// verified: true
 	// verified: true
 	// key fetches: 2
+}
+
+// Play the whole card flow: a Microform capture context for the page, the card typed into
+// Microform (TokenizeCard plays the browser), and the transient token verified on the server.
+func ExampleServer_TokenizeCard() {
+	csrv := cyberflextest.NewServer()
+	defer csrv.Close()
+	c, err := cyberflex.New(
+		cyberflex.WithJWT(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
+		cyberflex.WithBaseURL(csrv.URL),
+	)
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	cc, err := c.GenerateMicroformContext(ctx, cyberflex.MicroformRequest{
+		TargetOrigins:       []string{"https://shop.example"},
+		AllowedCardNetworks: []cyberflex.CardNetwork{cyberflex.CardNetworkVisa},
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("type:", cc.Type())
+	fmt.Println("script served by the fake:", strings.HasPrefix(cc.ClientLibrary(), csrv.URL))
+	fmt.Println("integrity:", cc.ClientLibraryIntegrity() == cyberflextest.MicroformScriptIntegrity)
+
+	token, err := csrv.TokenizeCard(cc.Token, cyberflextest.Card{Number: "4111111111111111", SecurityCode: "123", ExpirationMonth: "12", ExpirationYear: "2031"})
+	if err != nil {
+		panic(err)
+	}
+	tt, err := c.VerifyTransientToken(ctx, cc, token)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("card: %+v\n", tt.Claims.Card)
+
+	_, err = csrv.TokenizeCard(cc.Token, cyberflextest.Card{Number: "378282246310005"})
+	fmt.Println(err)
+	// Output:
+	// type: mf-2.0.0
+	// script served by the fake: true
+	// integrity: true
+	// card: {MaskedNumber:XXXXXXXXXXXX1111 BIN:411111 ExpirationMonth:12 ExpirationYear:2031 Type:001}
+	// cyberflextest: tokenization refused: UNIFIEDPAYMENTS_VALIDATION_FIELDS: Invalid data; paymentInformation.card.number: the card's network is not one the capture context allows (VISA)
+}
+
+// Rehearse CyberSource's retirement of HTTP Signature: the same key id and secret work with JWT
+// only.
+func ExampleWithoutHTTPSignature() {
+	csrv := cyberflextest.NewServer(cyberflextest.WithoutHTTPSignature())
+	defer csrv.Close()
+	req := cyberflex.CardRequest(cyberflex.CardFields{Number: cyberflex.Required()})
+	for _, auth := range []cyberflex.Option{
+		cyberflex.WithHTTPSignature(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
+		cyberflex.WithJWT(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
+	} {
+		c, err := cyberflex.New(auth, cyberflex.WithBaseURL(csrv.URL))
+		if err != nil {
+			panic(err)
+		}
+		_, err = c.GenerateCaptureContext(context.Background(), req)
+		var apiErr *cyberflex.APIError
+		if errors.As(err, &apiErr) {
+			_, why, _ := strings.Cut(apiErr.Message, ": ")
+			fmt.Println(apiErr.StatusCode, why)
+			continue
+		}
+		fmt.Println("ok:", err == nil)
+	}
+	// Output:
+	// 401 HTTP Signature is not accepted for this merchant any more (cyberflextest.WithoutHTTPSignature): CyberSource requires JWT from September 2026; use cyberflex.WithJWT with the same key id and shared secret
+	// ok: true
 }

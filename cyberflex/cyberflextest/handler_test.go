@@ -50,7 +50,8 @@ func TestNewHandlerRefusesBadBaseURLs(t *testing.T) {
 
 func TestOperations(t *testing.T) {
 	ops := cyberflextest.Operations()
-	assert.Equal(t, []cyberflextest.Operation{cyberflextest.OpGenerateCaptureContext, cyberflextest.OpGetPublicKey}, ops)
+	assert.Equal(t, []cyberflextest.Operation{cyberflextest.OpGenerateCaptureContext, cyberflextest.OpGenerateMicroformContext,
+		cyberflextest.OpGetPublicKey, cyberflextest.OpTokenize}, ops)
 	srv := cyberflextest.NewServer()
 	defer srv.Close()
 	for _, op := range ops {

@@ -26,6 +26,9 @@ const (
 // time); and, with WithSignatureReplayCheck, the signature was not accepted before. The scheme:
 // https://developer.cybersource.com/docs/cybs/en-us/platform/developer/all/rest/rest-getting-started/restgs-http-message-intro.html
 func (a *authenticator) verifyHTTPSignature(r *http.Request, body []byte) error {
+	if a.noHTTPSignature {
+		return reject("HTTP Signature is not accepted for this merchant any more (cyberflextest.WithoutHTTPSignature): CyberSource requires JWT from September 2026; use cyberflex.WithJWT with the same key id and shared secret")
+	}
 	if len(a.signatureKeys) == 0 {
 		return reject("HTTP Signature authentication is not enabled on this server (see cyberflextest.WithHTTPSignature)")
 	}

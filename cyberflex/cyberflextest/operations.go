@@ -13,12 +13,18 @@ const (
 	OpGenerateCaptureContext Operation = "GenerateCaptureContext"
 	// OpGetPublicKey is GET /flex/v2/public-keys/{kid}.
 	OpGetPublicKey Operation = "GetPublicKey"
+	// OpGenerateMicroformContext is POST /microform/v2/sessions.
+	OpGenerateMicroformContext Operation = "GenerateMicroformContext"
+	// OpTokenize is POST /flex/v2/tokens.
+	OpTokenize Operation = "Tokenize"
 )
 
 // operations maps the operationIds of api/cyberflex.yaml to Operations.
 var operations = map[string]Operation{
-	"generateCaptureContext": OpGenerateCaptureContext,
-	"getPublicKey":           OpGetPublicKey,
+	"generateCaptureContext":          OpGenerateCaptureContext,
+	"getPublicKey":                    OpGetPublicKey,
+	"generateMicroformCaptureContext": OpGenerateMicroformContext,
+	"tokenize":                        OpTokenize,
 }
 
 // Fault is what the server does instead of (or before) answering one of the next calls of an

@@ -54,6 +54,7 @@ type config struct {
 	skew             time.Duration
 	legacy           bool
 	replaySignatures bool
+	noHTTPSignature  bool
 	now              func() time.Time
 	creds            authenticator
 	anyCredOpt       bool
@@ -198,6 +199,20 @@ func WithLegacyRequestTarget() Option {
 func WithSignatureReplayCheck() Option {
 	return func(c *config) error {
 		c.replaySignatures = true
+		return nil
+	}
+}
+
+// WithoutHTTPSignature refuses (401) every request signed with HTTP Signature, whatever its
+// key, as CyberSource does for merchants once they must use JWT: "By September 2026, all
+// merchants using HTTP signature messaging must migrate to JSON Web Token (JWT) messaging"
+// (https://developer.cybersource.com/docs/cybs/en-us/platform/developer/all/rest/rest-getting-started/restgs-http-message-intro.html).
+// Use it to rehearse the switch: a client still on cyberflex.WithHTTPSignature fails, one on
+// cyberflex.WithJWT with the same key id and secret passes. Without credential options the
+// default credentials are then accepted for JWT only.
+func WithoutHTTPSignature() Option {
+	return func(c *config) error {
+		c.noHTTPSignature = true
 		return nil
 	}
 }

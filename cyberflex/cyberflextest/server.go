@@ -43,6 +43,7 @@ type Server struct {
 	now       func() time.Time
 	faults    *fakeapi.Faults
 	keys      keyring
+	contexts  issuedContexts
 }
 
 // NewServer starts a Server configured by opts. Without any credential option (WithHTTPSignature,
@@ -58,10 +59,11 @@ func NewServer(opts ...Option) *Server {
 	cfg := config{host: DefaultHost, skew: DefaultMaxClockSkew, now: time.Now}
 	fakeapi.Configure("cyberflextest", &cfg, opts)
 	if !cfg.anyCredOpt {
-		for _, o := range []Option{
-			WithHTTPSignature(DefaultMerchantID, DefaultKeyID, DefaultSharedSecret),
-			WithJWT(DefaultMerchantID, DefaultKeyID, DefaultSharedSecret),
-		} {
+		defaults := []Option{WithJWT(DefaultMerchantID, DefaultKeyID, DefaultSharedSecret)}
+		if !cfg.noHTTPSignature {
+			defaults = append(defaults, WithHTTPSignature(DefaultMerchantID, DefaultKeyID, DefaultSharedSecret))
+		}
+		for _, o := range defaults {
 			if err := o(&cfg); err != nil {
 				panic("cyberflextest: NewServer: default credentials: " + err.Error())
 			}
@@ -69,6 +71,7 @@ func NewServer(opts ...Option) *Server {
 	}
 	auth := cfg.creds
 	auth.host, auth.skew, auth.legacy, auth.now = cfg.host, cfg.skew, cfg.legacy, cfg.now
+	auth.noHTTPSignature = cfg.noHTTPSignature
 	auth.replays, auth.replaySignatures = newReplays(maxRemembered), cfg.replaySignatures
 
 	validator, err := fakeapi.NewValidator("cyberflex.yaml", "")
@@ -140,6 +143,10 @@ func (s *Server) Format(f fmt.State, verb rune) {
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	correlationID := newUUID()
 	w.Header().Set(headerCorrelationID, correlationID)
+	if r.URL.Path == microformScriptPath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		serveMicroformScript(w, r)
+		return
+	}
 	route, invalid := s.validator.Validate(r)
 	if route == nil {
 		s.refuseUnrouted(w, r, invalid)
@@ -152,13 +159,19 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// CyberSource serves the verification keys without authentication:
 	// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/microform-integ-v2/microform-integ-getting-started-v2/validate-capture-context-microv2.html
-	if op != OpGetPublicKey {
+	// and takes the JWE of POST /flex/v2/tokens without any: the JWE, encrypted to the capture
+	// context's one-time key, authorises it.
+	if op != OpGetPublicKey && op != OpTokenize {
 		if err := s.auth.authenticate(r, route.Body); err != nil {
 			writeAuthFailure(w, err)
 			return
 		}
 	}
 	if invalid != nil {
+		if op == OpGenerateMicroformContext {
+			writeValidationFailed(w, validationDetails(invalid.Error()))
+			return
+		}
 		writeError(w, http.StatusBadRequest, reasonValidation, "Invalid request: "+invalid.Error(), validationDetails(invalid.Error()))
 		return
 	}
@@ -167,6 +180,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.generateCaptureContext(w, route)
 	case OpGetPublicKey:
 		s.getPublicKey(w, route)
+	case OpGenerateMicroformContext:
+		s.generateMicroformContext(w, route)
+	case OpTokenize:
+		s.tokenize(w, route)
 	}
 }
 

@@ -3,8 +3,10 @@
 //	go run ./examples/quickstart
 //
 // Dintero Checkout: a session is created, fetched, updated, listed and cancelled, and a
-// deliberate error (a session that does not exist) is handled. CyberSource Flex: a capture
-// context is generated and verified, and a tampered copy is refused.
+// deliberate error (a session that does not exist) is handled. CyberSource Flex, with JWT
+// authentication: a capture context is generated and verified, a tampered copy is refused, a
+// test card is tokenized with it, and the transient token that comes back is verified against
+// the capture context, ready for a payment.
 //
 // Without credentials in the environment it starts the SDK's test fakes (dinterotest,
 // cyberflextest) in-process, so it works on a fresh machine with no account and no network.
@@ -20,6 +22,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -112,16 +115,19 @@ func cyberflexClient(getenv func(string) string) (*cyberflex.Client, string, fun
 	if err != nil {
 		return nil, "", nil, err
 	}
+	// JWT with the shared secret: the same merchant id, key id and secret as HTTP Signature,
+	// which CyberSource retires in September 2026.
 	if ok {
-		c, err := cyberflex.New(cyberflex.WithHTTPSignature(creds[0], creds[1], creds[2]))
-		return c, "real sandbox at https://" + string(cyberflex.Sandbox) + ", merchant " + creds[0], func() {}, err
+		c, err := cyberflex.New(cyberflex.WithJWT(creds[0], creds[1], creds[2]))
+		return c, "real sandbox at https://" + string(cyberflex.Sandbox) + ", merchant " + creds[0] + ", JWT authentication", func() {}, err
 	}
-	srv := cyberflextest.NewServer()
+	// The fake refuses HTTP Signature, as CyberSource will: the quickstart must not depend on it.
+	srv := cyberflextest.NewServer(cyberflextest.WithoutHTTPSignature())
 	c, err := cyberflex.New(
-		cyberflex.WithHTTPSignature(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
+		cyberflex.WithJWT(cyberflextest.DefaultMerchantID, cyberflextest.DefaultKeyID, cyberflextest.DefaultSharedSecret),
 		cyberflex.WithBaseURL(srv.URL),
 	)
-	return c, "in-process fake cyberflextest; set CYBERSOURCE_* to use the real sandbox", srv.Close, err
+	return c, "in-process fake cyberflextest, JWT authentication; set CYBERSOURCE_* to use the real sandbox", srv.Close, err
 }
 
 func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountID string) error {
@@ -247,6 +253,33 @@ func cyberflexFlow(ctx context.Context, out io.Writer, c *cyberflex.Client) erro
 		return fmt.Errorf("verifying a tampered capture context: want ErrInvalidCaptureContext, got %v", err)
 	}
 	fmt.Fprintf(out, "  handled   the expected error for a tampered capture context: %v\n", err)
+
+	// Tokenize a test card with the capture context: encrypted to its one-time key, sent to
+	// CyberSource only. The answer is a transient token, already verified by Tokenize.
+	tt, err := c.Tokenize(ctx, cc, cyberflex.CardData("4111 1111 1111 1111", "12", "2031", "123"))
+	if err != nil {
+		return fmt.Errorf("tokenizing a test card: %w", err)
+	}
+	card := tt.Claims.Card
+	fmt.Fprintf(out, "  tokenized a test card: %s (BIN %s, type %s, expires %s/%s)\n",
+		card.MaskedNumber, card.BIN, card.Type, card.ExpirationMonth, card.ExpirationYear)
+
+	// Where the transient token comes back from a page, check it against the capture context
+	// the page was given; here the capture context is given as a saved string, which is
+	// verified first.
+	checked, err := c.VerifyTransientToken(ctx, &cyberflex.CaptureContext{Token: cc.Token}, tt.Token)
+	if err != nil {
+		return fmt.Errorf("verifying the transient token: %w", err)
+	}
+	if checked.Claims.Card != card {
+		return fmt.Errorf("the verified transient token shows %+v, Tokenize returned %+v", checked.Claims.Card, card)
+	}
+	fragment, err := json.Marshal(checked.TokenInformation())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "  verified  the transient token (issuer %s), valid until %s; pay with \"tokenInformation\": %d bytes\n",
+		checked.Claims.Issuer, checked.Claims.ExpiresAt.UTC().Format(time.RFC3339), len(fragment))
 	return nil
 }
 

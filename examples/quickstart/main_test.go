@@ -34,15 +34,20 @@ func TestQuickstartAgainstFakes(t *testing.T) {
 		regexp.MustCompile(`(?m)^  listed    1 session\(s\) matching "quickstart-\d+", ours included$`),
 		regexp.MustCompile(`(?m)^  cancelled T12345678\.\w+ at \d{4}-\d\d-\d\dT`),
 		regexp.MustCompile(`(?m)^  handled   the expected error for a missing session: 404 \S+$`),
-		regexp.MustCompile(`(?m)^CyberSource Flex API v2 \(in-process fake cyberflextest; set CYBERSOURCE_\* to use the real sandbox\)$`),
+		regexp.MustCompile(`(?m)^CyberSource Flex API v2 \(in-process fake cyberflextest, JWT authentication; set CYBERSOURCE_\* to use the real sandbox\)$`),
 		regexp.MustCompile(`(?m)^  generated a capture context \(\d+ bytes\), valid until \d{4}-`),
 		regexp.MustCompile(`(?m)^  verified  with key "\w+"; required fields: paymentInformation\.card\.expirationMonth, paymentInformation\.card\.expirationYear, paymentInformation\.card\.number$`),
 		regexp.MustCompile(`(?m)^  handled   the expected error for a tampered capture context: cyberflex: invalid capture context`),
+		regexp.MustCompile(`(?m)^  tokenized a test card: XXXXXXXXXXXX1111 \(BIN 411111, type 001, expires 12/2031\)$`),
+		regexp.MustCompile(`(?m)^  verified  the transient token \(issuer Flex/\d\d\), valid until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ; pay with "tokenInformation": \d+ bytes$`),
 		regexp.MustCompile(`(?m)^Done\.$`),
 	} {
 		assert.Regexp(t, want, text)
 	}
 	assert.LessOrEqual(t, strings.Count(text, "\n"), 20, "the output stays short")
+	for _, card := range []string{"4111111111111111", "4111 1111 1111 1111", "1111 1111"} {
+		assert.NotContains(t, text, card, "only the masked card number is printed")
+	}
 }
 
 func TestQuickstartRefusesHalfConfiguredCredentials(t *testing.T) {

@@ -15,6 +15,93 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for CardNetwork.
+const (
+	CardNetworkAmex            CardNetwork = "AMEX"
+	CardNetworkCUP             CardNetwork = "CUP"
+	CardNetworkCarnet          CardNetwork = "CARNET"
+	CardNetworkCartesBancaires CardNetwork = "CARTESBANCAIRES"
+	CardNetworkDinersClub      CardNetwork = "DINERSCLUB"
+	CardNetworkDiscover        CardNetwork = "DISCOVER"
+	CardNetworkEFTPOS          CardNetwork = "EFTPOS"
+	CardNetworkElo             CardNetwork = "ELO"
+	CardNetworkJCB             CardNetwork = "JCB"
+	CardNetworkJCrew           CardNetwork = "JCREW"
+	CardNetworkJaywan          CardNetwork = "JAYWAN"
+	CardNetworkKCP             CardNetwork = "KCP"
+	CardNetworkMada            CardNetwork = "MADA"
+	CardNetworkMaestro         CardNetwork = "MAESTRO"
+	CardNetworkMastercard      CardNetwork = "MASTERCARD"
+	CardNetworkMeeza           CardNetwork = "MEEZA"
+	CardNetworkPayPak          CardNetwork = "PAYPAK"
+	CardNetworkUATP            CardNetwork = "UATP"
+	CardNetworkVisa            CardNetwork = "VISA"
+)
+
+// Valid indicates whether the value is a known member of the CardNetwork enum.
+func (e CardNetwork) Valid() bool {
+	switch e {
+	case CardNetworkAmex:
+		return true
+	case CardNetworkCUP:
+		return true
+	case CardNetworkCarnet:
+		return true
+	case CardNetworkCartesBancaires:
+		return true
+	case CardNetworkDinersClub:
+		return true
+	case CardNetworkDiscover:
+		return true
+	case CardNetworkEFTPOS:
+		return true
+	case CardNetworkElo:
+		return true
+	case CardNetworkJCB:
+		return true
+	case CardNetworkJCrew:
+		return true
+	case CardNetworkJaywan:
+		return true
+	case CardNetworkKCP:
+		return true
+	case CardNetworkMada:
+		return true
+	case CardNetworkMaestro:
+		return true
+	case CardNetworkMastercard:
+		return true
+	case CardNetworkMeeza:
+		return true
+	case CardNetworkPayPak:
+		return true
+	case CardNetworkUATP:
+		return true
+	case CardNetworkVisa:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PaymentType.
+const (
+	PaymentTypeCard  PaymentType = "CARD"
+	PaymentTypeCheck PaymentType = "CHECK"
+)
+
+// Valid indicates whether the value is a known member of the PaymentType enum.
+func (e PaymentType) Valid() bool {
+	switch e {
+	case PaymentTypeCard:
+		return true
+	case PaymentTypeCheck:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PublicKeyKty.
 const (
 	PublicKeyKtyRSA PublicKeyKty = "RSA"
@@ -39,6 +126,15 @@ type AmountDetailsFields struct {
 	// TotalAmount One field of the capture context. Listing a field makes it required unless `required` is false;
 	// an empty object means required.
 	TotalAmount *FieldRequirement `json:"totalAmount,omitempty"`
+}
+
+// AmountDetailsValues Amount values.
+type AmountDetailsValues struct {
+	// Currency The ISO 4217 currency code, e.g. "USD".
+	Currency string `json:"currency,omitempty"`
+
+	// TotalAmount The total amount as a decimal string, e.g. "102.21".
+	TotalAmount string `json:"totalAmount,omitempty"`
 }
 
 // AuthenticationFailure The gateway's answer to a request whose authentication failed.
@@ -108,6 +204,48 @@ type BillToFields struct {
 	PostalCode *FieldRequirement `json:"postalCode,omitempty"`
 }
 
+// BillToValues The billing address.
+type BillToValues struct {
+	// Address1 First line of the street address.
+	Address1 string `json:"address1,omitempty"`
+
+	// Address2 Second line of the street address.
+	Address2 string `json:"address2,omitempty"`
+
+	// AdministrativeArea State or province.
+	AdministrativeArea string `json:"administrativeArea,omitempty"`
+
+	// BuildingNumber Building number.
+	BuildingNumber string `json:"buildingNumber,omitempty"`
+
+	// Company Company name.
+	Company string `json:"company,omitempty"`
+
+	// Country ISO 3166-1 alpha-2 country code.
+	Country string `json:"country,omitempty"`
+
+	// District District or neighbourhood.
+	District string `json:"district,omitempty"`
+
+	// Email Email address.
+	Email string `json:"email,omitempty"`
+
+	// FirstName Given name.
+	FirstName string `json:"firstName,omitempty"`
+
+	// LastName Family name.
+	LastName string `json:"lastName,omitempty"`
+
+	// Locality City.
+	Locality string `json:"locality,omitempty"`
+
+	// PhoneNumber Phone number.
+	PhoneNumber string `json:"phoneNumber,omitempty"`
+
+	// PostalCode Postal code.
+	PostalCode string `json:"postalCode,omitempty"`
+}
+
 // CaptureContextFields The fields to put in the capture context, grouped as in a payment request.
 type CaptureContextFields struct {
 	// OrderInformation Order fields to collect.
@@ -149,6 +287,27 @@ type CardFields struct {
 	// Type One field of the capture context. Listing a field makes it required unless `required` is false;
 	// an empty object means required.
 	Type *FieldRequirement `json:"type,omitempty"`
+}
+
+// CardNetwork A card network Microform can accept.
+type CardNetwork string
+
+// CardValues The card. Sent only inside the JWE, to the capture context's one-time key.
+type CardValues struct {
+	// ExpirationMonth The expiry month, two digits ("01" to "12").
+	ExpirationMonth string `json:"expirationMonth,omitempty"`
+
+	// ExpirationYear The expiry year, four digits.
+	ExpirationYear string `json:"expirationYear,omitempty"`
+
+	// Number The card number (PAN), digits only.
+	Number string `json:"number,omitempty"`
+
+	// SecurityCode The security code (CVV), 3 or 4 digits.
+	SecurityCode string `json:"securityCode,omitempty"`
+
+	// Type CyberSource's card type code, e.g. "001" for Visa.
+	Type string `json:"type,omitempty"`
 }
 
 // ErrorDetail One detail of an error.
@@ -200,6 +359,26 @@ type FieldRequirement struct {
 	Required *bool `json:"required,omitempty"`
 }
 
+// MicroformSessionRequest The settings of a Microform Integration v2 session.
+type MicroformSessionRequest struct {
+	// AllowedCardNetworks The card networks the form accepts; at least one when CARD is allowed.
+	AllowedCardNetworks []CardNetwork `json:"allowedCardNetworks,omitempty"`
+
+	// AllowedPaymentTypes The payment types the form accepts (default CARD).
+	AllowedPaymentTypes []PaymentType `json:"allowedPaymentTypes,omitempty"`
+
+	// ClientVersion The Microform version to load, e.g. "v2.0".
+	ClientVersion *string `json:"clientVersion,omitempty"`
+
+	// TargetOrigins Scheme, host and optional port of every page (every browser context, for nested
+	// iframes) that embeds Microform. https only, except http://localhost; no wildcards;
+	// at most nine.
+	TargetOrigins []string `json:"targetOrigins"`
+
+	// TransientTokenResponseOptions What the transient token shows of the card.
+	TransientTokenResponseOptions *TransientTokenResponseOptions `json:"transientTokenResponseOptions,omitempty"`
+}
+
 // OrderInformationFields Order fields to collect.
 type OrderInformationFields struct {
 	// AmountDetails Amount fields to collect.
@@ -212,11 +391,32 @@ type OrderInformationFields struct {
 	ShipTo *ShipToFields `json:"shipTo,omitempty"`
 }
 
+// OrderInformationValues Order values.
+type OrderInformationValues struct {
+	// AmountDetails Amount values.
+	AmountDetails *AmountDetailsValues `json:"amountDetails,omitempty"`
+
+	// BillTo The billing address.
+	BillTo *BillToValues `json:"billTo,omitempty"`
+
+	// ShipTo The shipping address.
+	ShipTo *ShipToValues `json:"shipTo,omitempty"`
+}
+
 // PaymentInformationFields Payment fields to collect.
 type PaymentInformationFields struct {
 	// Card Card fields to collect. The card number never reaches the merchant.
 	Card *CardFields `json:"card,omitempty"`
 }
+
+// PaymentInformationValues Payment values.
+type PaymentInformationValues struct {
+	// Card The card. Sent only inside the JWE, to the capture context's one-time key.
+	Card *CardValues `json:"card,omitempty"`
+}
+
+// PaymentType A payment type Microform can accept.
+type PaymentType string
 
 // PublicKey An RSA public key in JWK form (RFC 7517).
 type PublicKey struct {
@@ -238,6 +438,33 @@ type PublicKey struct {
 
 // PublicKeyKty Key type; always RSA.
 type PublicKeyKty string
+
+// ResponseStatus What went wrong.
+type ResponseStatus struct {
+	// CorrelationID CyberSource's id for this request.
+	CorrelationID *string `json:"correlationId,omitempty"`
+
+	// Details Details as the upstream schema declares them.
+	Details *ErrorDetailList `json:"details,omitempty"`
+
+	// Message What went wrong, for people.
+	Message *string `json:"message,omitempty"`
+
+	// Reason Machine-readable reason, e.g. VALIDATION_ERROR.
+	Reason *string `json:"reason,omitempty"`
+
+	// Status The HTTP status.
+	Status *int `json:"status,omitempty"`
+}
+
+// ResponseStatusError The older Flex error body.
+type ResponseStatusError struct {
+	// UnderscoreLinks Links to the next step, documentation and this resource.
+	UnderscoreLinks map[string]interface{} `json:"_links,omitempty"`
+
+	// ResponseStatus What went wrong.
+	ResponseStatus *ResponseStatus `json:"responseStatus,omitempty"`
+}
 
 // ShipToFields Shipping address fields to collect.
 type ShipToFields struct {
@@ -294,6 +521,85 @@ type ShipToFields struct {
 	PostalCode *FieldRequirement `json:"postalCode,omitempty"`
 }
 
+// ShipToValues The shipping address.
+type ShipToValues struct {
+	// Address1 First line of the street address.
+	Address1 string `json:"address1,omitempty"`
+
+	// Address2 Second line of the street address.
+	Address2 string `json:"address2,omitempty"`
+
+	// AdministrativeArea State or province.
+	AdministrativeArea string `json:"administrativeArea,omitempty"`
+
+	// BuildingNumber Building number.
+	BuildingNumber string `json:"buildingNumber,omitempty"`
+
+	// Company Company name.
+	Company string `json:"company,omitempty"`
+
+	// Country ISO 3166-1 alpha-2 country code.
+	Country string `json:"country,omitempty"`
+
+	// District District or neighbourhood.
+	District string `json:"district,omitempty"`
+
+	// Email Email address.
+	Email string `json:"email,omitempty"`
+
+	// FirstName Given name.
+	FirstName string `json:"firstName,omitempty"`
+
+	// LastName Family name.
+	LastName string `json:"lastName,omitempty"`
+
+	// Locality City.
+	Locality string `json:"locality,omitempty"`
+
+	// PhoneNumber Phone number.
+	PhoneNumber string `json:"phoneNumber,omitempty"`
+
+	// PostalCode Postal code.
+	PostalCode string `json:"postalCode,omitempty"`
+}
+
+// TokenizeJWE A compact JWE (header.encryptedKey.iv.ciphertext.tag, base64url) whose plaintext is a
+// TokenizePayload.
+type TokenizeJWE = string
+
+// TokenizePayload The plaintext of the JWE sent to /flex/v2/tokens.
+type TokenizePayload struct {
+	// Context The capture context, the compact JWT as issued.
+	Context string `json:"context"`
+
+	// Data The customer's data, in the tree of the session's fields. It must hold every field the
+	// capture context requires and may hold its optional ones. An empty value is not sent.
+	Data TokenizeValues `json:"data"`
+
+	// Index The recipient key used; always 0.
+	Index int `json:"index"`
+}
+
+// TokenizeValues The customer's data, in the tree of the session's fields. It must hold every field the
+// capture context requires and may hold its optional ones. An empty value is not sent.
+type TokenizeValues struct {
+	// OrderInformation Order values.
+	OrderInformation *OrderInformationValues `json:"orderInformation,omitempty"`
+
+	// PaymentInformation Payment values.
+	PaymentInformation *PaymentInformationValues `json:"paymentInformation,omitempty"`
+}
+
+// TransientTokenJWT The transient token, a compact JWS signed RS256 with the capture context's one-time key.
+type TransientTokenJWT = string
+
+// TransientTokenResponseOptions What the transient token shows of the card.
+type TransientTokenResponseOptions struct {
+	// IncludeCardPrefix Absent: the 6-digit BIN; true: 8 digits for 16-digit cards of Visa, Mastercard,
+	// Discover, JCB and UnionPay; false: no prefix.
+	IncludeCardPrefix *bool `json:"includeCardPrefix,omitempty"`
+}
+
 // AuthenticationFailed The gateway's answer to a request whose authentication failed.
 type AuthenticationFailed = AuthenticationFailure
 
@@ -303,8 +609,14 @@ type BadRequest = ErrorResponse
 // InternalError The error body of 400 and 500 answers.
 type InternalError = ErrorResponse
 
+// ValidationFailed The older Flex error body.
+type ValidationFailed = ResponseStatusError
+
 // GenerateCaptureContextJSONRequestBody defines body for GenerateCaptureContext for application/json ContentType.
 type GenerateCaptureContextJSONRequestBody = CaptureContextRequest
+
+// GenerateMicroformCaptureContextJSONRequestBody defines body for GenerateMicroformCaptureContext for application/json ContentType.
+type GenerateMicroformCaptureContextJSONRequestBody = MicroformSessionRequest
 
 // AsErrorDetailList returns the union data inside the ErrorDetails as a ErrorDetailList
 func (t ErrorDetails) AsErrorDetailList() (ErrorDetailList, error) {
@@ -474,6 +786,49 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /flex/v2/sessions (the `GenerateCaptureContext` operationId).
 	GenerateCaptureContext(ctx context.Context, body GenerateCaptureContextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TokenizeWithBody Exchange encrypted customer data for a transient token
+	//
+	// Sent to the capture context's `flx.origin` + `flx.path`, never to the REST API host. The
+	// body is a compact JWE (`alg` RSA-OAEP-256, `enc` A256GCM, header `kid` = `flx.jwk.kid`)
+	// encrypted to `flx.jwk`, whose plaintext is a TokenizePayload. The answer is the transient
+	// token: a compact JWS signed RS256 with the capture context's one-time key (header `kid` =
+	// `flx.jwk.kid`), claims `iss` ("Flex/…"), `iat`, `exp` (iat + 900), `jti`, `type` and
+	// `content` (masked card data). Developer guide:
+	// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/da-flex-api-intro/da-flex-api-populate-intro.html
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /flex/v2/tokens (the `Tokenize` operationId).
+	TokenizeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GenerateMicroformCaptureContextWithBody Establish a Microform Integration v2 session with a capture context
+	//
+	// The capture context a web page hands to Microform (CyberSource's JavaScript, loaded from
+	// `ctx[0].data.clientLibrary` with the `integrity` of `ctx[0].data.clientLibraryIntegrity`),
+	// which collects the card number and security code in iframes and returns a transient token
+	// to the page. A compact JWT (RS256) valid for 15 minutes, `ctx[0].type` "mf-2.0.0".
+	// Developer guide:
+	// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex-api/developer/ctv/rest/flex-api/microform-integ-v2/microform-integ-getting-started-v2.html
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /microform/v2/sessions (the `GenerateMicroformCaptureContext` operationId).
+	GenerateMicroformCaptureContextWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GenerateMicroformCaptureContext Establish a Microform Integration v2 session with a capture context
+	//
+	// The capture context a web page hands to Microform (CyberSource's JavaScript, loaded from
+	// `ctx[0].data.clientLibrary` with the `integrity` of `ctx[0].data.clientLibraryIntegrity`),
+	// which collects the card number and security code in iframes and returns a transient token
+	// to the page. A compact JWT (RS256) valid for 15 minutes, `ctx[0].type` "mf-2.0.0".
+	// Developer guide:
+	// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex-api/developer/ctv/rest/flex-api/microform-integ-v2/microform-integ-getting-started-v2.html
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /microform/v2/sessions (the `GenerateMicroformCaptureContext` operationId).
+	GenerateMicroformCaptureContext(ctx context.Context, body GenerateMicroformCaptureContextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetPublicKey The public key that verifies capture contexts signed with this key id
@@ -539,6 +894,79 @@ func (c *Client) GenerateCaptureContext(ctx context.Context, body GenerateCaptur
 	return c.Client.Do(req)
 }
 
+// TokenizeWithBody Exchange encrypted customer data for a transient token
+//
+// Sent to the capture context's `flx.origin` + `flx.path`, never to the REST API host. The
+// body is a compact JWE (`alg` RSA-OAEP-256, `enc` A256GCM, header `kid` = `flx.jwk.kid`)
+// encrypted to `flx.jwk`, whose plaintext is a TokenizePayload. The answer is the transient
+// token: a compact JWS signed RS256 with the capture context's one-time key (header `kid` =
+// `flx.jwk.kid`), claims `iss` ("Flex/…"), `iat`, `exp` (iat + 900), `jti`, `type` and
+// `content` (masked card data). Developer guide:
+// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/da-flex-api-intro/da-flex-api-populate-intro.html
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /flex/v2/tokens (the `Tokenize` operationId).
+func (c *Client) TokenizeWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTokenizeRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GenerateMicroformCaptureContextWithBody Establish a Microform Integration v2 session with a capture context
+//
+// The capture context a web page hands to Microform (CyberSource's JavaScript, loaded from
+// `ctx[0].data.clientLibrary` with the `integrity` of `ctx[0].data.clientLibraryIntegrity`),
+// which collects the card number and security code in iframes and returns a transient token
+// to the page. A compact JWT (RS256) valid for 15 minutes, `ctx[0].type` "mf-2.0.0".
+// Developer guide:
+// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex-api/developer/ctv/rest/flex-api/microform-integ-v2/microform-integ-getting-started-v2.html
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /microform/v2/sessions (the `GenerateMicroformCaptureContext` operationId).
+func (c *Client) GenerateMicroformCaptureContextWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGenerateMicroformCaptureContextRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GenerateMicroformCaptureContext Establish a Microform Integration v2 session with a capture context
+//
+// The capture context a web page hands to Microform (CyberSource's JavaScript, loaded from
+// `ctx[0].data.clientLibrary` with the `integrity` of `ctx[0].data.clientLibraryIntegrity`),
+// which collects the card number and security code in iframes and returns a transient token
+// to the page. A compact JWT (RS256) valid for 15 minutes, `ctx[0].type` "mf-2.0.0".
+// Developer guide:
+// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex-api/developer/ctv/rest/flex-api/microform-integ-v2/microform-integ-getting-started-v2.html
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /microform/v2/sessions (the `GenerateMicroformCaptureContext` operationId).
+func (c *Client) GenerateMicroformCaptureContext(ctx context.Context, body GenerateMicroformCaptureContextJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGenerateMicroformCaptureContextRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewGetPublicKeyRequest constructs an http.Request for the GetPublicKey method
 func NewGetPublicKeyRequest(server string, kid string) (*http.Request, error) {
 	var err error
@@ -594,6 +1022,75 @@ func NewGenerateCaptureContextRequestWithBody(server string, contentType string,
 	}
 
 	operationPath := fmt.Sprintf("/flex/v2/sessions")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTokenizeRequestWithBody constructs an http.Request for the Tokenize method, with any body, and a specified content type
+func NewTokenizeRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/flex/v2/tokens")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGenerateMicroformCaptureContextRequest calls the generic GenerateMicroformCaptureContext builder with application/json body
+func NewGenerateMicroformCaptureContextRequest(server string, body GenerateMicroformCaptureContextJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGenerateMicroformCaptureContextRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewGenerateMicroformCaptureContextRequestWithBody constructs an http.Request for the GenerateMicroformCaptureContext method, with any body, and a specified content type
+func NewGenerateMicroformCaptureContextRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/microform/v2/sessions")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -691,6 +1188,49 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /flex/v2/sessions (the `GenerateCaptureContext` operationId).
 	GenerateCaptureContextWithResponse(ctx context.Context, body GenerateCaptureContextJSONRequestBody, reqEditors ...RequestEditorFn) (*GenerateCaptureContextResponse, error)
+
+	// TokenizeWithBodyWithResponse Exchange encrypted customer data for a transient token
+	//
+	// Sent to the capture context's `flx.origin` + `flx.path`, never to the REST API host. The
+	// body is a compact JWE (`alg` RSA-OAEP-256, `enc` A256GCM, header `kid` = `flx.jwk.kid`)
+	// encrypted to `flx.jwk`, whose plaintext is a TokenizePayload. The answer is the transient
+	// token: a compact JWS signed RS256 with the capture context's one-time key (header `kid` =
+	// `flx.jwk.kid`), claims `iss` ("Flex/…"), `iat`, `exp` (iat + 900), `jti`, `type` and
+	// `content` (masked card data). Developer guide:
+	// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/da-flex-api-intro/da-flex-api-populate-intro.html
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /flex/v2/tokens (the `Tokenize` operationId).
+	TokenizeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TokenizeResponse, error)
+
+	// GenerateMicroformCaptureContextWithBodyWithResponse Establish a Microform Integration v2 session with a capture context
+	//
+	// The capture context a web page hands to Microform (CyberSource's JavaScript, loaded from
+	// `ctx[0].data.clientLibrary` with the `integrity` of `ctx[0].data.clientLibraryIntegrity`),
+	// which collects the card number and security code in iframes and returns a transient token
+	// to the page. A compact JWT (RS256) valid for 15 minutes, `ctx[0].type` "mf-2.0.0".
+	// Developer guide:
+	// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex-api/developer/ctv/rest/flex-api/microform-integ-v2/microform-integ-getting-started-v2.html
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /microform/v2/sessions (the `GenerateMicroformCaptureContext` operationId).
+	GenerateMicroformCaptureContextWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GenerateMicroformCaptureContextResponse, error)
+
+	// GenerateMicroformCaptureContextWithResponse Establish a Microform Integration v2 session with a capture context
+	//
+	// The capture context a web page hands to Microform (CyberSource's JavaScript, loaded from
+	// `ctx[0].data.clientLibrary` with the `integrity` of `ctx[0].data.clientLibraryIntegrity`),
+	// which collects the card number and security code in iframes and returns a transient token
+	// to the page. A compact JWT (RS256) valid for 15 minutes, `ctx[0].type` "mf-2.0.0".
+	// Developer guide:
+	// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex-api/developer/ctv/rest/flex-api/microform-integ-v2/microform-integ-getting-started-v2.html
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /microform/v2/sessions (the `GenerateMicroformCaptureContext` operationId).
+	GenerateMicroformCaptureContextWithResponse(ctx context.Context, body GenerateMicroformCaptureContextJSONRequestBody, reqEditors ...RequestEditorFn) (*GenerateMicroformCaptureContextResponse, error)
 }
 
 type GetPublicKeyResponse struct {
@@ -817,6 +1357,151 @@ func (r GenerateCaptureContextResponse) ContentType() string {
 	return ""
 }
 
+// TokenizeResponse400Headers the declared response headers of an HTTP 400 response for Tokenize
+type TokenizeResponse400Headers struct {
+	VCCorrelationID *string
+}
+
+// TokenizeResponse500Headers the declared response headers of an HTTP 500 response for Tokenize
+type TokenizeResponse500Headers struct {
+	VCCorrelationID *string
+}
+
+type TokenizeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *TokenizeResponse400Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *TokenizeResponse500Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TokenizeResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r TokenizeResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r TokenizeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TokenizeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TokenizeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TokenizeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GenerateMicroformCaptureContextResponse201Headers the declared response headers of an HTTP 201 response for GenerateMicroformCaptureContext
+type GenerateMicroformCaptureContextResponse201Headers struct {
+	VCCorrelationID *string
+}
+
+// GenerateMicroformCaptureContextResponse400Headers the declared response headers of an HTTP 400 response for GenerateMicroformCaptureContext
+type GenerateMicroformCaptureContextResponse400Headers struct {
+	VCCorrelationID *string
+}
+
+// GenerateMicroformCaptureContextResponse401Headers the declared response headers of an HTTP 401 response for GenerateMicroformCaptureContext
+type GenerateMicroformCaptureContextResponse401Headers struct {
+	VCCorrelationID *string
+}
+
+// GenerateMicroformCaptureContextResponseDefaultHeaders the declared response headers of an HTTP default response for GenerateMicroformCaptureContext
+type GenerateMicroformCaptureContextResponseDefaultHeaders struct {
+	VCCorrelationID *string
+}
+
+type GenerateMicroformCaptureContextResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *ValidationFailed
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *AuthenticationFailed
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *ValidationFailed
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *GenerateMicroformCaptureContextResponse201Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GenerateMicroformCaptureContextResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GenerateMicroformCaptureContextResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GenerateMicroformCaptureContextResponseDefaultHeaders
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GenerateMicroformCaptureContextResponse) GetJSON400() *ValidationFailed {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GenerateMicroformCaptureContextResponse) GetJSON401() *AuthenticationFailed {
+	return r.JSON401
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GenerateMicroformCaptureContextResponse) GetJSONDefault() *ValidationFailed {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GenerateMicroformCaptureContextResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GenerateMicroformCaptureContextResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GenerateMicroformCaptureContextResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GenerateMicroformCaptureContextResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetPublicKeyWithResponse The public key that verifies capture contexts signed with this key id
 //
 // Called without authentication headers: the key is public. The key id is the `kid` of the capture
@@ -868,6 +1553,67 @@ func (c *ClientWithResponses) GenerateCaptureContextWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseGenerateCaptureContextResponse(rsp)
+}
+
+// TokenizeWithBodyWithResponse Exchange encrypted customer data for a transient token
+//
+// Sent to the capture context's `flx.origin` + `flx.path`, never to the REST API host. The
+// body is a compact JWE (`alg` RSA-OAEP-256, `enc` A256GCM, header `kid` = `flx.jwk.kid`)
+// encrypted to `flx.jwk`, whose plaintext is a TokenizePayload. The answer is the transient
+// token: a compact JWS signed RS256 with the capture context's one-time key (header `kid` =
+// `flx.jwk.kid`), claims `iss` ("Flex/…"), `iat`, `exp` (iat + 900), `jti`, `type` and
+// `content` (masked card data). Developer guide:
+// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex/developer/all/rest/digital-accept-flex/da-flex-api-intro/da-flex-api-populate-intro.html
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /flex/v2/tokens (the `Tokenize` operationId).
+func (c *ClientWithResponses) TokenizeWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TokenizeResponse, error) {
+	rsp, err := c.TokenizeWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTokenizeResponse(rsp)
+}
+
+// GenerateMicroformCaptureContextWithBodyWithResponse Establish a Microform Integration v2 session with a capture context
+//
+// The capture context a web page hands to Microform (CyberSource's JavaScript, loaded from
+// `ctx[0].data.clientLibrary` with the `integrity` of `ctx[0].data.clientLibraryIntegrity`),
+// which collects the card number and security code in iframes and returns a transient token
+// to the page. A compact JWT (RS256) valid for 15 minutes, `ctx[0].type` "mf-2.0.0".
+// Developer guide:
+// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex-api/developer/ctv/rest/flex-api/microform-integ-v2/microform-integ-getting-started-v2.html
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /microform/v2/sessions (the `GenerateMicroformCaptureContext` operationId).
+func (c *ClientWithResponses) GenerateMicroformCaptureContextWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GenerateMicroformCaptureContextResponse, error) {
+	rsp, err := c.GenerateMicroformCaptureContextWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGenerateMicroformCaptureContextResponse(rsp)
+}
+
+// GenerateMicroformCaptureContextWithResponse Establish a Microform Integration v2 session with a capture context
+//
+// The capture context a web page hands to Microform (CyberSource's JavaScript, loaded from
+// `ctx[0].data.clientLibrary` with the `integrity` of `ctx[0].data.clientLibraryIntegrity`),
+// which collects the card number and security code in iframes and returns a transient token
+// to the page. A compact JWT (RS256) valid for 15 minutes, `ctx[0].type` "mf-2.0.0".
+// Developer guide:
+// https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex-api/developer/ctv/rest/flex-api/microform-integ-v2/microform-integ-getting-started-v2.html
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /microform/v2/sessions (the `GenerateMicroformCaptureContext` operationId).
+func (c *ClientWithResponses) GenerateMicroformCaptureContextWithResponse(ctx context.Context, body GenerateMicroformCaptureContextJSONRequestBody, reqEditors ...RequestEditorFn) (*GenerateMicroformCaptureContextResponse, error) {
+	rsp, err := c.GenerateMicroformCaptureContext(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGenerateMicroformCaptureContextResponse(rsp)
 }
 
 // ParseGetPublicKeyResponse parses an HTTP response from a GetPublicKeyWithResponse call
@@ -974,6 +1720,145 @@ func ParseGenerateCaptureContextResponse(rsp *http.Response) (*GenerateCaptureCo
 			headers.VCCorrelationID = &value
 		}
 		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseTokenizeResponse parses an HTTP response from a TokenizeWithResponse call
+func ParseTokenizeResponse(rsp *http.Response) (*TokenizeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TokenizeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 400:
+		var headers TokenizeResponse400Headers
+		if values := rsp.Header.Values("v-c-correlation-id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "v-c-correlation-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VCCorrelationID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 500:
+		var headers TokenizeResponse500Headers
+		if values := rsp.Header.Values("v-c-correlation-id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "v-c-correlation-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VCCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGenerateMicroformCaptureContextResponse parses an HTTP response from a GenerateMicroformCaptureContextWithResponse call
+func ParseGenerateMicroformCaptureContextResponse(rsp *http.Response) (*GenerateMicroformCaptureContextResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GenerateMicroformCaptureContextResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest AuthenticationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers GenerateMicroformCaptureContextResponse201Headers
+		if values := rsp.Header.Values("v-c-correlation-id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "v-c-correlation-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VCCorrelationID = &value
+		}
+		response.Headers201 = &headers
+	case rsp.StatusCode == 400:
+		var headers GenerateMicroformCaptureContextResponse400Headers
+		if values := rsp.Header.Values("v-c-correlation-id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "v-c-correlation-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VCCorrelationID = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GenerateMicroformCaptureContextResponse401Headers
+		if values := rsp.Header.Values("v-c-correlation-id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "v-c-correlation-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VCCorrelationID = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers GenerateMicroformCaptureContextResponseDefaultHeaders
+		if values := rsp.Header.Values("v-c-correlation-id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "v-c-correlation-id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.VCCorrelationID = &value
+		}
+		response.HeadersDefault = &headers
 	}
 
 	return response, nil

@@ -244,6 +244,24 @@ func (f *FieldRequirement) GetRequired() bool {
 	return *f.Required
 }
 
+// GetClientVersion returns the ClientVersion field, or its zero value when ClientVersion or the
+// receiver is nil.
+func (m *MicroformSessionRequest) GetClientVersion() string {
+	if m == nil || m.ClientVersion == nil {
+		return ""
+	}
+	return *m.ClientVersion
+}
+
+// GetTransientTokenResponseOptions returns the TransientTokenResponseOptions field, or nil when the
+// receiver is nil.
+func (m *MicroformSessionRequest) GetTransientTokenResponseOptions() *TransientTokenResponseOptions {
+	if m == nil {
+		return nil
+	}
+	return m.TransientTokenResponseOptions
+}
+
 // GetAmountDetails returns the AmountDetails field, or nil when the receiver is nil.
 func (o *OrderInformationFields) GetAmountDetails() *AmountDetailsFields {
 	if o == nil {
@@ -268,8 +286,40 @@ func (o *OrderInformationFields) GetShipTo() *ShipToFields {
 	return o.ShipTo
 }
 
+// GetAmountDetails returns the AmountDetails field, or nil when the receiver is nil.
+func (o *OrderInformationValues) GetAmountDetails() *AmountDetailsValues {
+	if o == nil {
+		return nil
+	}
+	return o.AmountDetails
+}
+
+// GetBillTo returns the BillTo field, or nil when the receiver is nil.
+func (o *OrderInformationValues) GetBillTo() *BillToValues {
+	if o == nil {
+		return nil
+	}
+	return o.BillTo
+}
+
+// GetShipTo returns the ShipTo field, or nil when the receiver is nil.
+func (o *OrderInformationValues) GetShipTo() *ShipToValues {
+	if o == nil {
+		return nil
+	}
+	return o.ShipTo
+}
+
 // GetCard returns the Card field, or nil when the receiver is nil.
 func (p *PaymentInformationFields) GetCard() *CardFields {
+	if p == nil {
+		return nil
+	}
+	return p.Card
+}
+
+// GetCard returns the Card field, or nil when the receiver is nil.
+func (p *PaymentInformationValues) GetCard() *CardValues {
 	if p == nil {
 		return nil
 	}
@@ -290,6 +340,55 @@ func (p *PublicKey) GetUse() string {
 		return ""
 	}
 	return *p.Use
+}
+
+// GetCorrelationID returns the CorrelationID field, or its zero value when CorrelationID or the
+// receiver is nil.
+func (r *ResponseStatus) GetCorrelationID() string {
+	if r == nil || r.CorrelationID == nil {
+		return ""
+	}
+	return *r.CorrelationID
+}
+
+// GetDetails returns the Details field, or its zero value when Details or the receiver is nil.
+func (r *ResponseStatus) GetDetails() ErrorDetailList {
+	if r == nil || r.Details == nil {
+		return nil
+	}
+	return *r.Details
+}
+
+// GetMessage returns the Message field, or its zero value when Message or the receiver is nil.
+func (r *ResponseStatus) GetMessage() string {
+	if r == nil || r.Message == nil {
+		return ""
+	}
+	return *r.Message
+}
+
+// GetReason returns the Reason field, or its zero value when Reason or the receiver is nil.
+func (r *ResponseStatus) GetReason() string {
+	if r == nil || r.Reason == nil {
+		return ""
+	}
+	return *r.Reason
+}
+
+// GetStatus returns the Status field, or its zero value when Status or the receiver is nil.
+func (r *ResponseStatus) GetStatus() int {
+	if r == nil || r.Status == nil {
+		return 0
+	}
+	return *r.Status
+}
+
+// GetResponseStatus returns the ResponseStatus field, or nil when the receiver is nil.
+func (r *ResponseStatusError) GetResponseStatus() *ResponseStatus {
+	if r == nil {
+		return nil
+	}
+	return r.ResponseStatus
 }
 
 // GetAddress1 returns the Address1 field, or nil when the receiver is nil.
@@ -394,4 +493,29 @@ func (s *ShipToFields) GetPostalCode() *FieldRequirement {
 		return nil
 	}
 	return s.PostalCode
+}
+
+// GetOrderInformation returns the OrderInformation field, or nil when the receiver is nil.
+func (t *TokenizeValues) GetOrderInformation() *OrderInformationValues {
+	if t == nil {
+		return nil
+	}
+	return t.OrderInformation
+}
+
+// GetPaymentInformation returns the PaymentInformation field, or nil when the receiver is nil.
+func (t *TokenizeValues) GetPaymentInformation() *PaymentInformationValues {
+	if t == nil {
+		return nil
+	}
+	return t.PaymentInformation
+}
+
+// GetIncludeCardPrefix returns the IncludeCardPrefix field, or its zero value when
+// IncludeCardPrefix or the receiver is nil.
+func (t *TransientTokenResponseOptions) GetIncludeCardPrefix() bool {
+	if t == nil || t.IncludeCardPrefix == nil {
+		return false
+	}
+	return *t.IncludeCardPrefix
 }

@@ -86,6 +86,10 @@ type Call struct {
 	// revoked or expired early). The server refused the request before doing anything, so this
 	// is safe for every operation.
 	Reauthorize func(sent string) bool
+	// Secrets returns values of this call, beyond the client's credentials, that an answer must
+	// never echo into an error or a log line: the card number and security code of a card
+	// tokenization, which a hostile or broken peer could send back.
+	Secrets func() []string
 }
 
 // Response is an answer, with its body read whole (up to httpx.MaxBodySize).
@@ -120,7 +124,10 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	if ctx == nil {
 		return nil, fmt.Errorf("%s: %s: nil context", c.Service, call.Op)
 	}
-	var sent []string // every credential the attempts put on the wire
+	var sent []string // every credential the attempts put on the wire, and the call's secrets
+	if call.Secrets != nil {
+		sent = append(sent, call.Secrets()...)
+	}
 	reauthorized := false
 	attempt := 0
 	debug := c.Logger.Enabled(ctx, slog.LevelDebug)
