@@ -11,7 +11,7 @@
 //     the payment on hold, decline or cancel. Each sends the browser to the session's return_url
 //     with the query Dintero appends and delivers the signed callback to its callback_url, on
 //     localhost too;
-//   - the CyberSource Flex API v2 (cyberflextest), with HTTP Signature and JWT authentication;
+//   - the CyberSource Flex API v2 (cyberflextest), with JWT and (for older accounts) HTTP Signature authentication;
 //   - an admin API under /_sandbox/ on both addresses: state, reset, fault injection, the
 //     deliveries to the merchant, and the checkout's actions without a browser.
 //
@@ -272,13 +272,13 @@ CyberSource Flex API v2
   merchant id      %s
   key id           %s
   shared secret    %s
-  signed for host  %s  (HTTP Signature or JWT)
+  signed for host  %s  (JWT, or HTTP Signature for old accounts)
 
 Admin API          %s  (state, reset, faults, deliveries)
 
 Go:  dintero.New(dintero.WithClientCredentials(account, client, secret), dintero.WithBaseURL(%q))
-     cyberflex.New(cyberflex.WithHTTPSignature(merchant, key, secret), cyberflex.WithBaseURL(%q))
-     dintero.CallbackVerifier{AccountID: account, Secret: callbackSecret}.Verify(r)
+     cyberflex.New(cyberflex.WithJWT(merchant, key, secret), cyberflex.WithBaseURL(%q))
+     dintero.CallbackVerifier{AccountID: account, Secret: callbackSecret}.Parse(r)
 `,
 		s.Dintero.BaseURL, s.Dintero.AccountID, s.Dintero.ClientID, s.Dintero.ClientSecret, s.Dintero.CallbackSecret, s.Dintero.BaseURL,
 		s.CyberSource.BaseURL, s.CyberSource.MerchantID, s.CyberSource.KeyID, s.CyberSource.SharedSecret, cfg.CyberSource.Host,

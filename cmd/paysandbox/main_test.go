@@ -140,7 +140,7 @@ func TestRunJSON(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(created.GetURL(), s.Dintero.BaseURL+"/view/"), created.GetURL())
-	c, err := cyberflex.New(cyberflex.WithHTTPSignature(s.CyberSource.MerchantID, s.CyberSource.KeyID, s.CyberSource.SharedSecret),
+	c, err := cyberflex.New(cyberflex.WithJWT(s.CyberSource.MerchantID, s.CyberSource.KeyID, s.CyberSource.SharedSecret),
 		cyberflex.WithBaseURL(s.CyberSource.BaseURL))
 	require.NoError(t, err)
 	_, err = c.GenerateCaptureContext(ctx, cyberflex.CardRequest(cyberflex.CardFields{Number: cyberflex.Required()}))
