@@ -28,7 +28,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -94,12 +93,12 @@ func fltWantError(t *testing.T, err error, prefix string, targets ...error) {
 	t.Helper()
 	require.Error(t, err)
 	var apiErr *cyberflex.APIError
-	assert.False(t, errors.As(err, &apiErr), "not an API answer: %v", err)
+	assert.NotErrorAs(t, err, &apiErr, "not an API answer")
 	for _, target := range targets {
 		assert.ErrorIs(t, err, target)
 	}
 	assert.True(t, strings.HasPrefix(err.Error(), prefix), "error %q does not start with %q", err, prefix)
-	assert.False(t, errors.Is(err, cyberflex.ErrInvalidInput), "a fault is not invalid input: %v", err)
+	assert.NotErrorIs(t, err, cyberflex.ErrInvalidInput, "a fault is not invalid input")
 }
 
 // fltWantCC wants a capture context that asks for the fields of fltRequest.
@@ -325,7 +324,7 @@ func TestFaultsInjected(t *testing.T) {
 			check: func(t *testing.T, _ env, cc *cyberflex.CaptureContext, err error) {
 				fltWantAPIError(t, err, "GetPublicKey", 502)
 				assert.ErrorIs(t, err, cyberflex.ErrKeyFetch)
-				assert.False(t, errors.Is(err, cyberflex.ErrInvalidCaptureContext), "the token may be fine: %v", err)
+				assert.NotErrorIs(t, err, cyberflex.ErrInvalidCaptureContext, "the token may be fine")
 			},
 		},
 		{
@@ -333,7 +332,7 @@ func TestFaultsInjected(t *testing.T) {
 			faults: func(env) []cyberflextest.Fault { return []cyberflextest.Fault{{Delay: time.Hour, Times: 3}} },
 			check: func(t *testing.T, _ env, cc *cyberflex.CaptureContext, err error) {
 				fltWantError(t, err, keyPrefix, cyberflex.ErrKeyFetch, context.DeadlineExceeded)
-				assert.False(t, errors.Is(err, cyberflex.ErrInvalidCaptureContext))
+				assert.NotErrorIs(t, err, cyberflex.ErrInvalidCaptureContext)
 			},
 		},
 		{
@@ -574,7 +573,7 @@ func TestFaultsOnTheWire(t *testing.T) {
 			c := fltNewClient(t, wiretest.RefusedURL(t), fltSigAuth(), cyberflex.WithHTTPClient(dials.Client()), cyberflex.WithClock(func() time.Time { return fltNow }))
 			_, err := c.VerifyCaptureContext(context.Background(), validToken(t))
 			fltWantError(t, err, "cyberflex: fetching capture context verification key failed", cyberflex.ErrKeyFetch, syscall.ECONNREFUSED)
-			assert.False(t, errors.Is(err, cyberflex.ErrInvalidCaptureContext))
+			assert.NotErrorIs(t, err, cyberflex.ErrInvalidCaptureContext)
 			assert.EqualValues(t, 3, dials.N.Load())
 		})
 	})
@@ -912,7 +911,7 @@ func TestFaultsForgedCaptureContexts(t *testing.T) {
 				assert.Nil(t, cc)
 				assert.ErrorIs(t, err, tt.want)
 				assert.ErrorIs(t, err, cyberflex.ErrInvalidCaptureContext)
-				assert.False(t, errors.Is(err, cyberflex.ErrKeyFetch), "a forgery is not a fetch failure: %v", err)
+				assert.NotErrorIs(t, err, cyberflex.ErrKeyFetch, "a forgery is not a fetch failure")
 				for _, seg := range strings.Split(tt.token, ".") {
 					if len(seg) >= 16 {
 						assert.NotContains(t, err.Error(), seg, "the error repeats the token")

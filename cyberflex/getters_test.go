@@ -18,8 +18,8 @@ func TestGettersOfNilReceiversAndFields(t *testing.T) {
 	require.False(t, req.GetPaymentInformation().GetCard().GetNumber().GetRequired())
 
 	var d *cyberflex.ErrorDetail
-	require.Equal(t, "", d.GetLocation())
-	require.Equal(t, "", (&cyberflex.ErrorDetail{}).GetMessage())
+	require.Empty(t, d.GetLocation())
+	require.Empty(t, (&cyberflex.ErrorDetail{}).GetMessage())
 
 	r := cyberflex.CardRequest(cyberflex.CardFields{Number: cyberflex.Required(), SecurityCode: cyberflex.Optional()})
 	card := r.Fields.GetPaymentInformation().GetCard()

@@ -141,9 +141,9 @@ func normalizeToken(s string) string {
 // quoteShort quotes an attacker-controlled header or claim value for an
 // error message, cut to 40 bytes so errors stay short.
 func quoteShort(s string) string {
-	const max = 40
-	if len(s) > max {
-		return fmt.Sprintf("%q…", s[:max])
+	const limit = 40
+	if len(s) > limit {
+		return fmt.Sprintf("%q…", s[:limit])
 	}
 	return fmt.Sprintf("%q", s)
 }

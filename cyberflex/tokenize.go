@@ -153,16 +153,16 @@ func (d TokenizeData) MarshalText() ([]byte, error) { return []byte(d.String()),
 
 // check refuses values that cannot be a card's, naming the field and never the value.
 func (c *tokenizeContent) check() error {
-	digits := func(path string, min, max int) error {
+	digits := func(path string, minLen, maxLen int) error {
 		v, ok := c.values[path]
 		if !ok {
 			return nil
 		}
-		if len(v) < min || len(v) > max || strings.Trim(v, "0123456789") != "" {
-			if min == max {
-				return fmt.Errorf("%s must be %d digits", path, min)
+		if len(v) < minLen || len(v) > maxLen || strings.Trim(v, "0123456789") != "" {
+			if minLen == maxLen {
+				return fmt.Errorf("%s must be %d digits", path, minLen)
 			}
-			return fmt.Errorf("%s must be %d to %d digits", path, min, max)
+			return fmt.Errorf("%s must be %d to %d digits", path, minLen, maxLen)
 		}
 		return nil
 	}
@@ -249,7 +249,8 @@ func (c *Client) Tokenize(ctx context.Context, cc *CaptureContext, data Tokenize
 		Op:    opTokenize,
 		Retry: retry.NotSent,
 		Request: func() (*http.Request, error) {
-			r, err := http.NewRequest(http.MethodPost, target, strings.NewReader(jwe))
+			// The pipeline gives each attempt its own context (apicall.Client.Do).
+			r, err := http.NewRequestWithContext(context.Background(), http.MethodPost, target, strings.NewReader(jwe))
 			if err == nil {
 				r.Header.Set("Content-Type", "application/jwt")
 				r.Header.Set("Accept", "application/jwt")

@@ -6,7 +6,6 @@ package dintero_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"testing"
@@ -198,5 +197,5 @@ func TestE2EWrongCredentials(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, apiErr.StatusCode)
 	assert.Equal(t, "CreateAccessToken", apiErr.Operation)
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", err, err, err), "not-the-secret")
-	assert.False(t, errors.Is(err, dintero.ErrInvalidInput))
+	assert.NotErrorIs(t, err, dintero.ErrInvalidInput)
 }

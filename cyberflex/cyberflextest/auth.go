@@ -93,9 +93,9 @@ func bodyDigest(body []byte) string {
 
 // quote quotes a value taken from the request for an error message, cut to 60 bytes.
 func quote(s string) string {
-	const max = 60
-	if len(s) > max {
-		return fmt.Sprintf("%q…", s[:max])
+	const limit = 60
+	if len(s) > limit {
+		return fmt.Sprintf("%q…", s[:limit])
 	}
 	return fmt.Sprintf("%q", s)
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -316,7 +315,7 @@ func TestWithoutHTTPSignature(t *testing.T) {
 			old := newClient(t, csrv, cyberflex.WithHTTPSignature(m, k, s))
 			_, err := old.GenerateCaptureContext(context.Background(), cardRequest())
 			var apiErr *cyberflex.APIError
-			require.True(t, errors.As(err, &apiErr), "%v", err)
+			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, http.StatusUnauthorized, apiErr.StatusCode)
 			assert.Contains(t, apiErr.Message, "use cyberflex.WithJWT with the same key id and shared secret")
 

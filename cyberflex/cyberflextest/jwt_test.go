@@ -1,7 +1,6 @@
 package cyberflextest_test
 
 import (
-	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -301,8 +300,9 @@ func TestJWTWire(t *testing.T) {
 func TestJWTCertificateWire(t *testing.T) {
 	body := []byte(goldenBody)
 	key, cert := certificate(t, "1234567890123456789012")
-	var otherKey *rsa.PrivateKey
-	for otherKey = rsaKey(t); otherKey.Equal(key); otherKey = rsaKey(t) {
+	otherKey := rsaKey(t)
+	for otherKey.Equal(key) {
+		otherKey = rsaKey(t)
 	}
 	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	if err != nil {

@@ -27,8 +27,8 @@ type remembered struct {
 	until time.Time
 }
 
-func newReplays(max int) *replays {
-	return &replays{max: max, until: map[[sha256.Size]byte]time.Time{}}
+func newReplays(limit int) *replays {
+	return &replays{max: limit, until: map[[sha256.Size]byte]time.Time{}}
 }
 
 // seen reports whether key was accepted before and its window, which ends at the until given

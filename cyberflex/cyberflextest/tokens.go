@@ -134,7 +134,7 @@ func (s *Server) tokenize(w http.ResponseWriter, route *fakeapi.Route) {
 	}
 	w.Header().Set("Content-Type", "application/jwt")
 	w.WriteHeader(http.StatusCreated)
-	_, _ = io.WriteString(w, token)
+	_, _ = io.WriteString(w, token) //nolint:gosec // a JWT the fake signed, served as application/jwt
 }
 
 // openAndIssue decrypts the JWE body with the one-time key of the capture context its kid
@@ -287,8 +287,8 @@ func checkValues(rec *issuedContext, values map[string]string) []errorDetail {
 	return details
 }
 
-func digits(s string, min, max int) bool {
-	return len(s) >= min && len(s) <= max && strings.Trim(s, "0123456789") == ""
+func digits(s string, minLen, maxLen int) bool {
+	return len(s) >= minLen && len(s) <= maxLen && strings.Trim(s, "0123456789") == ""
 }
 
 // validCardNumber reports whether n is 12 to 19 digits that pass the Luhn check.
