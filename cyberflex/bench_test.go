@@ -147,12 +147,12 @@ func benchSDK(tb testing.TB, srv *httptest.Server) *cyberflex.Client {
 	return c
 }
 
-// benchBaseline is the hand-written client: what a careful integration would write with
-// net/http, encoding/json, crypto/hmac and go-jose. It signs exactly as CyberSource documents (the official SDKs:
-// Digest = SHA-256 of the body, HMAC-SHA256 over host, date, request-target, digest and
-// v-c-merchant-id, with the base64-decoded secret), sets the same headers as the SDK, reads
-// bodies through the same 8 MiB limit, closes them, does not follow redirects, and decodes the
-// capture context's header and claims into the same types.
+// benchBaseline is the hand-written client: what a careful integration would write with net/http,
+// encoding/json, crypto/hmac and go-jose. It signs exactly as CyberSource documents (the official
+// SDKs: Digest = SHA-256 of the body, HMAC-SHA256 over host, date, request-target, digest and
+// v-c-merchant-id, with the base64-decoded secret), sets the same headers as the SDK, reads bodies
+// through the same 8 MiB limit, closes them, does not follow redirects, and decodes the capture
+// context's header and claims into the same types.
 type benchBaseline struct {
 	hc     *http.Client
 	base   string

@@ -32,19 +32,19 @@ import (
 //     or '_'; any other kid is rejected with an error wrapping ErrCaptureContextMalformed, with no request.
 //   - Concurrent verifications that need the same kid's key share one fetch.
 const (
-	// KeyRefetchInterval is how often, at most, a token with a known kid and a signature that
-	// does not verify makes the cache fetch that kid's key again, to pick up a rotated key.
-	// Within the interval such a token is rejected with ErrCaptureContextSignature without a request.
+	// KeyRefetchInterval is how often, at most, a token with a known kid and a signature that does
+	// not verify makes the cache fetch that kid's key again, to pick up a rotated key. Within the
+	// interval such a token is rejected with ErrCaptureContextSignature without a request.
 	KeyRefetchInterval = 5 * time.Minute
 
 	// UnknownKeyIDTTL is how long the answer "no usable key for this kid" (404, or a weak
 	// key) is remembered. It is short so that a key CyberSource publishes later is found.
 	UnknownKeyIDTTL = time.Minute
 
-	// MaxKeyFetches is how many key fetches may start within any KeyFetchWindow, for all kids
-	// of a Client together. CyberSource uses a handful of kids, so 10 a minute is far above need, and a
-	// flood of tokens with made-up kids costs CyberSource at most that. Each fetch is one
-	// GET /flex/v2/public-keys/{kid}, plus the retries WithMaxRetries allows for 429 and 5xx.
+	// MaxKeyFetches is how many key fetches may start within any KeyFetchWindow, for all kids of a
+	// Client together. CyberSource uses a handful of kids, so 10 a minute is far above need, and a
+	// flood of tokens with made-up kids costs CyberSource at most that. Each fetch is one GET
+	// /flex/v2/public-keys/{kid}, plus the retries WithMaxRetries allows for 429 and 5xx.
 	MaxKeyFetches = 10
 
 	// KeyFetchWindow is the period MaxKeyFetches applies to.

@@ -37,7 +37,8 @@ func Optional() *FieldRequirement {
 //		SecurityCode: cyberflex.Optional(),
 //	})
 //
-// is {"fields":{"paymentInformation":{"card":{"number":{"required":true},"securityCode":{"required":false}}}}}.
+// is
+// {"fields":{"paymentInformation":{"card":{"number":{"required":true},"securityCode":{"required":false}}}}}.
 func CardRequest(card CardFields) CaptureContextRequest {
 	return CaptureContextRequest{
 		Fields: CaptureContextFields{

@@ -78,14 +78,14 @@
 //
 // # Capture contexts
 //
-// A capture context is a compact JWS signed RS256 by an RSA-2048 key the server generates (kid:
-// two characters, like CyberSource's): header {"alg":"RS256","kid":…}, claims flx {path
-// "/flex/v2/tokens", data (random base64), origin (the server's URL), jwk (an RSA encryption
-// key)}, ctx [{data {requiredFields, optionalFields}, type "api-0.1.0"}], iss "Flex API", iat
-// (the server's clock), exp = iat + 900 and a random jti. The field lists are the dotted paths
+// A capture context is a compact JWS signed RS256 by an RSA-2048 key the server generates (kid: two
+// characters, like CyberSource's): header {"alg":"RS256","kid":…}, claims flx {path
+// "/flex/v2/tokens", data (random base64), origin (the server's URL), jwk (an RSA encryption key)},
+// ctx [{data {requiredFields, optionalFields}, type "api-0.1.0"}], iss "Flex API", iat (the
+// server's clock), exp = iat + 900 and a random jti. The field lists are the dotted paths
 // (group.subgroup.field) of the request's fields, each sorted; a field listed as {} or
-// {"required":true} is required, {"required":false} optional. RotateKey switches to a new key and kid while still serving the
-// old ones.
+// {"required":true} is required, {"required":false} optional. RotateKey switches to a new key and
+// kid while still serving the old ones.
 //
 // Where CyberSource's behaviour is undocumented the fake invents, and says so: the clock-skew
 // window, the answer to a body that breaks the spec or lists no field, and the error bodies of

@@ -58,8 +58,8 @@ func fuzzRequest(target string, header map[string]string) (*http.Request, bool) 
 	return r, true
 }
 
-// sdkSignature signs a POST of body to target at fuzzNow with cyberflex.HTTPSignatureSigner, the client the
-// server exists to test, and returns its Signature, Date and Digest headers.
+// sdkSignature signs a POST of body to target at fuzzNow with cyberflex.HTTPSignatureSigner, the
+// client the server exists to test, and returns its Signature, Date and Digest headers.
 func sdkSignature(t testing.TB, secretB64, target string, body []byte) (signature, date, digest string) {
 	req, err := http.NewRequest(http.MethodPost, "https://"+DefaultHost+target, nil)
 	if err != nil {

@@ -38,7 +38,8 @@ type signed struct {
 	body   []byte
 }
 
-// signWith signs a POST of body to /flex/v2/sessions with s (cyberflex.HTTPSignatureSigner or JWTSigner).
+// signWith signs a POST of body to /flex/v2/sessions with s (cyberflex.HTTPSignatureSigner or
+// JWTSigner).
 func signWith(t *testing.T, s interface {
 	Sign(*http.Request, []byte) error
 }, body []byte) signed {
