@@ -2,10 +2,8 @@ package cyberflextest
 
 import (
 	"net/http"
-	"net/url"
-	"slices"
-	"strconv"
-	"strings"
+
+	"github.com/paysession/paysession-go/internal/fakeapi"
 )
 
 // NewHandler returns a fake configured by opts, like NewServer, that listens on no address of
@@ -17,12 +15,7 @@ import (
 // NewHandler panics as NewServer does, and if baseURL is not an http or https URL with a host
 // and no path, query or fragment.
 func NewHandler(baseURL string, opts ...Option) *Server {
-	base := strings.TrimSuffix(baseURL, "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" ||
-		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		panic("cyberflextest: NewHandler: base URL " + strconv.Quote(baseURL) + " is not http(s)://host[:port]")
-	}
+	base := fakeapi.HandlerBaseURL("cyberflextest", baseURL)
 	s := NewServer(opts...)
 	s.srv.Close() // requests come through Handler instead
 	s.URL = base
@@ -34,11 +27,4 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 // Operations returns every operation the fake serves, sorted by name: the values Inject and
 // Calls take.
-func Operations() []Operation {
-	out := make([]Operation, 0, len(operations))
-	for _, op := range operations {
-		out = append(out, op)
-	}
-	slices.Sort(out)
-	return out
-}
+func Operations() []Operation { return fakeapi.SortedOperations(operations) }

@@ -2,12 +2,9 @@ package dinterotest
 
 import (
 	"net/http"
-	"net/url"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/paysession/paysession-go/dintero"
+	"github.com/paysession/paysession-go/internal/fakeapi"
 )
 
 // NewHandler returns a fake configured by opts, like NewServer, that listens on no address of
@@ -20,12 +17,7 @@ import (
 // NewHandler panics as NewServer does, and if baseURL is not an http or https URL with a host
 // and no path, query or fragment.
 func NewHandler(baseURL string, opts ...Option) *Server {
-	base := strings.TrimSuffix(baseURL, "/")
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" ||
-		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		panic("dinterotest: NewHandler: base URL " + strconv.Quote(baseURL) + " is not http(s)://host[:port]")
-	}
+	base := fakeapi.HandlerBaseURL("dinterotest", baseURL)
 	s := NewServer(opts...)
 	s.ts.Close() // requests come through Handler instead
 	s.URL = base + "/v1"
@@ -38,14 +30,7 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 // Operations returns every operation the fake serves, sorted by name: the values Inject and
 // Calls take.
-func Operations() []Operation {
-	out := make([]Operation, 0, len(operations))
-	for _, op := range operations {
-		out = append(out, op)
-	}
-	slices.Sort(out)
-	return out
-}
+func Operations() []Operation { return fakeapi.SortedOperations(operations) }
 
 // Sessions returns a copy of every stored session, newest first (the list order), request
 // headers included.

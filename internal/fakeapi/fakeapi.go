@@ -15,6 +15,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -400,4 +403,28 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// HandlerBaseURL checks the base URL a fake served by NewHandler is reached at and returns it
+// without a trailing slash. It panics, naming pkg, when baseURL is not an http or https URL with
+// a host and no path, query, fragment or user info: NewHandler panics on bad input like
+// httptest.
+func HandlerBaseURL(pkg, baseURL string) string {
+	base := strings.TrimSuffix(baseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" ||
+		u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		panic(pkg + ": NewHandler: base URL " + strconv.Quote(baseURL) + " is not http(s)://host[:port]")
+	}
+	return base
+}
+
+// SortedOperations returns the values of a fake's operation table, sorted.
+func SortedOperations[O ~string](operations map[string]O) []O {
+	out := make([]O, 0, len(operations))
+	for _, op := range operations {
+		out = append(out, op)
+	}
+	slices.Sort(out)
+	return out
 }
