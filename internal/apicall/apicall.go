@@ -103,14 +103,15 @@ type Response struct {
 	truncated    bool   // Body is the first httpx.MaxBodySize bytes of a longer body
 	readErr      error  // why Body is incomplete, if it is
 	method, path string // of the request, for the log
-	scrub        func() redact.Scrubber
+	client       *Client  // whose credentials Describe scrubs
+	sent         []string // and the ones the call sent
 }
 
 // Describe is what an error says of an answer it could not use: its status, size and
 // Content-Type, the latter cut to one short line and scrubbed of credentials.
 func (r *Response) Describe() string {
 	return fmt.Sprintf("HTTP %d answer (%d bytes, Content-Type %q)", r.StatusCode, len(r.Body),
-		untrusted.Line(r.scrub().String(r.Header.Get("Content-Type")), 80))
+		untrusted.Line(r.client.scrubber(r.sent).String(r.Header.Get("Content-Type")), 80))
 }
 
 // Do runs call under the client's retry policy and returns the 2xx answer. A non-2xx answer is
@@ -133,11 +134,13 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	debug := c.Logger.Enabled(ctx, slog.LevelDebug)
 
 	policy := c.Policy
-	policy.OnRetry = func(a retry.Attempt) {
-		c.Logger.LogAttrs(ctx, slog.LevelDebug, c.Service+": retrying",
-			slog.String("op", call.Op), slog.Int("attempt", a.Number), slog.Int("status", a.StatusCode),
-			slog.String("error", c.errorText(a.Err, sent)), slog.Duration("delay", a.Delay),
-			slog.Bool("retry_after", a.RetryAfter))
+	if debug { // building the closure allocates: only when its log line is wanted
+		policy.OnRetry = func(a retry.Attempt) {
+			c.Logger.LogAttrs(ctx, slog.LevelDebug, c.Service+": retrying",
+				slog.String("op", call.Op), slog.Int("attempt", a.Number), slog.Int("status", a.StatusCode),
+				slog.String("error", c.errorText(a.Err, sent)), slog.Duration("delay", a.Delay),
+				slog.Bool("retry_after", a.RetryAfter))
+		}
 	}
 	classify := func(resp *http.Response, err error) bool {
 		var fatal *authError
@@ -185,7 +188,7 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		return nil, &Error{Service: c.Service, Op: call.Op, Text: c.errorText(err, sent), Err: err}
 	}
 	r := last
-	r.scrub = func() redact.Scrubber { return c.scrubber(sent) }
+	r.client, r.sent = c, sent
 	if r.StatusCode < 200 || r.StatusCode > 299 {
 		scrub := c.scrubber(sent)
 		r.Header = scrub.Header(r.Header)
@@ -213,8 +216,14 @@ func (c *Client) attempt(ctx context.Context, call Call) (*http.Response, *Respo
 	if timeout <= 0 {
 		timeout = DefaultRequestTimeout
 	}
-	actx, cancel := context.WithTimeoutCause(ctx, timeout, errAttemptTimeout)
-	defer cancel()
+	actx := ctx
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > timeout {
+		// The caller's deadline comes later (or never): the attempt gets its own, which ends
+		// with errAttemptTimeout as its cause. An earlier caller's deadline needs no timer.
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeoutCause(ctx, timeout, errAttemptTimeout)
+		defer cancel()
+	}
 
 	req, err := call.Request()
 	if err != nil {
