@@ -100,15 +100,14 @@ func New(opts ...Option) (*Client, error) {
 		now:     cfg.now,
 	}
 	c.api = &apicall.Client{
-		Service:        "cyberflex",
-		HTTP:           httpx.ClientFor(cfg.httpClient),
-		Policy:         policy,
-		RequestTimeout: cfg.requestTimeout,
-		Logger:         cfg.logger,
-		Prepare:        c.prepare,
-		Secrets:        func() []string { return []string{cfg.auth.secret.Reveal(), cfg.auth.token.Reveal()} },
-		NewAPIError:    newAPIError,
-		Now:            cfg.now,
+		Service:     "cyberflex",
+		HTTP:        httpx.ClientFor(cfg.httpClient, cfg.requestTimeout),
+		Policy:      policy,
+		Logger:      cfg.logger,
+		Prepare:     c.prepare,
+		Secrets:     func() []string { return []string{cfg.auth.secret.Reveal(), cfg.auth.token.Reveal()} },
+		NewAPIError: newAPIError,
+		Now:         cfg.now,
 	}
 	// The same pipeline for the tokenization call, which goes to the capture context's
 	// flx.origin: not to the API host, so its Host header is the origin's own, and without

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paysession/paysession-go/internal/apicall"
 	"github.com/paysession/paysession-go/internal/httpx"
 	"github.com/paysession/paysession-go/internal/redact"
 	"github.com/paysession/paysession-go/internal/retry"
@@ -35,7 +34,7 @@ const DefaultMaxRetries = 2
 
 // DefaultRequestTimeout bounds each attempt of a call unless WithRequestTimeout
 // says otherwise.
-const DefaultRequestTimeout = apicall.DefaultRequestTimeout
+const DefaultRequestTimeout = httpx.DefaultRequestTimeout
 
 // DefaultMaxRetryAfter is the longest Retry-After wait a call honours unless
 // WithMaxRetryAfter says otherwise.
@@ -274,11 +273,11 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// WithRequestTimeout bounds each attempt of a call (sending the request and
-// reading the whole answer) to d, also when WithHTTPClient gives a client
-// without a timeout; an attempt that runs out of time is retried like a lost
-// connection. It is applied through the context, so a shorter deadline of
-// the caller's context still wins. Default: DefaultRequestTimeout.
+// WithRequestTimeout bounds each attempt of a call (sending the request and reading the whole
+// answer) to d, also when WithHTTPClient gives a client without a timeout; an attempt that runs
+// out of time is retried like a lost connection. It is the Timeout of the client's copy of the
+// http.Client (a shorter Timeout of your own client stays), and a shorter deadline of the
+// caller's context still wins. Default: DefaultRequestTimeout.
 func WithRequestTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {

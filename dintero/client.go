@@ -65,12 +65,11 @@ func New(opts ...Option) (*Client, error) {
 		c.basic = redact.NewSecret(base64.StdEncoding.EncodeToString([]byte(cfg.clientID + ":" + cfg.clientSecret.Reveal())))
 	}
 	c.api = &apicall.Client{
-		Service:        "dintero",
-		HTTP:           httpx.ClientFor(cfg.httpClient),
-		Policy:         retry.Policy{MaxRetries: cfg.maxRetries, MaxRetryAfter: cfg.maxRetryAfter},
-		RequestTimeout: cfg.requestTimeout,
-		Logger:         log,
-		Prepare:        c.prepare,
+		Service: "dintero",
+		HTTP:    httpx.ClientFor(cfg.httpClient, cfg.requestTimeout),
+		Policy:  retry.Policy{MaxRetries: cfg.maxRetries, MaxRetryAfter: cfg.maxRetryAfter},
+		Logger:  log,
+		Prepare: c.prepare,
 		Secrets: func() []string {
 			return []string{cfg.clientSecret.Reveal(), cfg.accessToken.Reveal(), cfg.apiKey.Reveal(), c.basic.Reveal()}
 		},

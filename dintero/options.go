@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paysession/paysession-go/internal/apicall"
 	"github.com/paysession/paysession-go/internal/httpx"
 	"github.com/paysession/paysession-go/internal/redact"
 	"github.com/paysession/paysession-go/internal/retry"
@@ -22,7 +21,7 @@ const DefaultBaseURL = "https://checkout.dintero.com/v1"
 const DefaultMaxRetries = 2
 
 // DefaultRequestTimeout bounds each attempt of a call unless WithRequestTimeout says otherwise.
-const DefaultRequestTimeout = apicall.DefaultRequestTimeout
+const DefaultRequestTimeout = httpx.DefaultRequestTimeout
 
 // DefaultMaxRetryAfter is the longest Retry-After wait a call honours unless WithMaxRetryAfter
 // says otherwise.
@@ -44,7 +43,7 @@ type config struct {
 	maxRetries int
 	logger     *slog.Logger
 
-	requestTimeout time.Duration // 0: apicall.DefaultRequestTimeout
+	requestTimeout time.Duration // 0: DefaultRequestTimeout
 	maxRetryAfter  time.Duration // 0: retry.DefaultMaxRetryAfter
 	system         SystemInfo
 
@@ -149,9 +148,9 @@ func WithMaxRetries(n int) Option {
 
 // WithRequestTimeout bounds each attempt of a call (sending the request and reading the whole
 // answer) to d, also when WithHTTPClient gives a client without a timeout; an attempt that runs
-// out of time is retried like a lost connection where the call may be retried. It is applied
-// through the context, so a shorter deadline of the caller's context still wins. Default:
-// DefaultRequestTimeout.
+// out of time is retried like a lost connection where the call may be retried. It is the Timeout
+// of the client's copy of the http.Client (a shorter Timeout of your own client stays), and a
+// shorter deadline of the caller's context still wins. Default: DefaultRequestTimeout.
 func WithRequestTimeout(d time.Duration) Option {
 	return func(c *config) error {
 		if d <= 0 {

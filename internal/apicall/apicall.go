@@ -3,13 +3,14 @@
 //
 //	wrapper method (checks input, builds the generated request)
 //	  → Do: retry loop (only what the call's classifier allows; Retry-After up to a cap)
-//	    → one attempt: a fresh request, bounded by the per-attempt timeout
+//	    → one attempt: a fresh request, bounded by the HTTP client's Timeout
 //	      → client headers, then per-attempt authentication (signed afresh every time)
 //	      → http.Client; the body is read, through a size limit, inside the attempt
 //	  → a non-2xx answer becomes the wrapper's API error, with every credential scrubbed
 //
-// Reading the body inside the attempt means the per-attempt timeout covers it, and a read that
-// fails half-way is an attempt failure that an idempotent call can retry.
+// Reading the body inside the attempt means the per-attempt timeout (the http.Client's Timeout,
+// which httpx.ClientFor always sets) covers it, and a read that fails half-way is an attempt
+// failure that an idempotent call can retry.
 package apicall
 
 import (
@@ -30,11 +31,6 @@ import (
 	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
-// DefaultRequestTimeout bounds one attempt (sending the request and reading the whole answer)
-// when the client is not given another bound. Both APIs answer in well under a second; an attempt
-// that hangs for a minute is worse than a retry or an error.
-const DefaultRequestTimeout = 30 * time.Second
-
 // maxErrorText bounds the text an error or a log line quotes from a peer (a transport error, a
 // header): one short line.
 const maxErrorText = 200
@@ -45,12 +41,11 @@ type Client struct {
 	// Service names the API client ("dintero", "cyberflex"): the prefix of every error and log
 	// message.
 	Service string
-	// HTTP sends the requests. Redirects must already be disabled (httpx.NoRedirects).
+	// HTTP sends the requests: made by httpx.ClientFor, so that redirects are not followed and
+	// its Timeout bounds each attempt, the whole answer included.
 	HTTP *http.Client
 	// Policy is the retry policy: MaxRetries, backoff and the Retry-After cap.
 	Policy retry.Policy
-	// RequestTimeout bounds each attempt; 0 means DefaultRequestTimeout.
-	RequestTimeout time.Duration
 	// Logger receives the one log schema of both clients (see Do). Never nil.
 	Logger *slog.Logger
 	// Prepare sets what every request of the client carries (User-Agent, Accept, Host, the
@@ -100,9 +95,9 @@ type Response struct {
 	// RetryAfter is the wait the server asked for with Retry-After, 0 when it asked for none.
 	RetryAfter time.Duration
 
-	truncated    bool   // Body is the first httpx.MaxBodySize bytes of a longer body
-	readErr      error  // why Body is incomplete, if it is
-	method, path string // of the request, for the log
+	truncated    bool     // Body is the first httpx.MaxBodySize bytes of a longer body
+	readErr      error    // why Body is incomplete, if it is
+	method, path string   // of the request, for the log
 	client       *Client  // whose credentials Describe scrubs
 	sent         []string // and the ones the call sent
 }
@@ -212,36 +207,23 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 // attempt sends one request and reads its answer: the *http.Response (for retry.Do: status and
 // headers, its body already read and closed) and the Response with the body.
 func (c *Client) attempt(ctx context.Context, call Call) (*http.Response, *Response, string, error) {
-	timeout := c.RequestTimeout
-	if timeout <= 0 {
-		timeout = DefaultRequestTimeout
-	}
-	actx := ctx
-	if d, ok := ctx.Deadline(); !ok || time.Until(d) > timeout {
-		// The caller's deadline comes later (or never): the attempt gets its own, which ends
-		// with errAttemptTimeout as its cause. An earlier caller's deadline needs no timer.
-		var cancel context.CancelFunc
-		actx, cancel = context.WithTimeoutCause(ctx, timeout, errAttemptTimeout)
-		defer cancel()
-	}
-
 	req, err := call.Request()
 	if err != nil {
 		return nil, nil, "", &authError{fmt.Errorf("building the request: %w", err)}
 	}
-	req = req.WithContext(actx)
+	req = req.WithContext(ctx)
 	if c.Prepare != nil {
 		c.Prepare(req)
 	}
 	var used string
 	if call.Authorize != nil {
-		if used, err = call.Authorize(actx, req); err != nil {
+		if used, err = call.Authorize(ctx, req); err != nil {
 			return nil, nil, used, &authError{err}
 		}
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, nil, used, c.attemptError(ctx, actx, err)
+		return nil, nil, used, c.attemptError(ctx, err)
 	}
 	body, readErr := httpx.ReadResponse(resp)
 	r := &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body, method: req.Method, path: req.URL.Path}
@@ -249,7 +231,7 @@ func (c *Client) attempt(ctx context.Context, call Call) (*http.Response, *Respo
 	if readErr != nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 && !r.truncated {
 		// A 2xx body cut off half-way: the answer is lost, like the connection. An idempotent
 		// call may ask again; the others report it.
-		return nil, nil, used, c.attemptError(ctx, actx, readErr)
+		return nil, nil, used, c.attemptError(ctx, readErr)
 	}
 	r.readErr = readErr
 	resp.Body = http.NoBody
@@ -259,18 +241,19 @@ func (c *Client) attempt(ctx context.Context, call Call) (*http.Response, *Respo
 // attemptError marks an error that ended one attempt because the attempt's own time ran out
 // (while the caller's context is live), so that the classifier can tell it from the caller's
 // deadline.
-func (c *Client) attemptError(ctx, actx context.Context, err error) error {
+func (c *Client) attemptError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return err
 	}
 	var ne net.Error
-	if errors.Is(context.Cause(actx), errAttemptTimeout) || (errors.As(err, &ne) && ne.Timeout()) {
+	if errors.As(err, &ne) && ne.Timeout() {
 		return &timeoutError{err}
 	}
 	return err
 }
 
-// errAttemptTimeout is the cause of an attempt's context when its own timeout ends it.
+// errAttemptTimeout marks an attempt that ran out of its own time (the http.Client's Timeout,
+// net/http's header timeout, a dial timeout) while the caller's context was live.
 var errAttemptTimeout = errors.New("attempt timed out")
 
 // timeoutError is an attempt that ran out of time while the caller's context was still live.

@@ -126,12 +126,27 @@ func IsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// DefaultRequestTimeout bounds one attempt (sending the request and reading the whole answer)
+// when the client is not given another bound. Both APIs answer in well under a second; an
+// attempt that hangs for a minute is worse than a retry or an error.
+const DefaultRequestTimeout = 30 * time.Second
+
 // ClientFor returns the *http.Client a client sends through: a copy of the caller's hc that does
-// not follow redirects, or, when hc is nil, NewHTTPClient. The default client is built only
-// when it is used.
-func ClientFor(hc *http.Client) *http.Client {
-	if hc != nil {
-		return NoRedirects(hc)
+// not follow redirects, or, when hc is nil, NewHTTPClient (built only then). Its Timeout bounds
+// every attempt: requestTimeout (DefaultRequestTimeout when 0), or the caller's own Timeout when
+// that is shorter. net/http applies it to the whole exchange, reading the body included, with
+// one timer per request; the caller's context still ends an attempt sooner.
+func ClientFor(hc *http.Client, requestTimeout time.Duration) *http.Client {
+	if requestTimeout <= 0 {
+		requestTimeout = DefaultRequestTimeout
 	}
-	return NewHTTPClient()
+	if hc != nil {
+		hc = NoRedirects(hc)
+	} else {
+		hc = NewHTTPClient()
+	}
+	if hc.Timeout <= 0 || hc.Timeout > requestTimeout {
+		hc.Timeout = requestTimeout
+	}
+	return hc
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,4 +88,14 @@ func TestReadResponseDrainsABoundedRemainder(t *testing.T) {
 	_, err = ReadResponse(&http.Response{Body: io.NopCloser(far)})
 	require.ErrorIs(t, err, ErrBodyTooLarge)
 	assert.Equal(t, 3*MaxDrain-1-MaxDrain, far.Len(), "at most MaxDrain is drained past the limit")
+}
+
+func TestClientForBoundsEveryAttempt(t *testing.T) {
+	assert.Equal(t, DefaultRequestTimeout, ClientFor(nil, 0).Timeout, "the default client")
+	assert.Equal(t, 5*time.Second, ClientFor(nil, 5*time.Second).Timeout)
+	mine := &http.Client{}
+	assert.Equal(t, 5*time.Second, ClientFor(mine, 5*time.Second).Timeout, "a caller's client without a timeout gets one")
+	assert.Zero(t, mine.Timeout, "the caller's client is not changed")
+	assert.Equal(t, 2*time.Second, ClientFor(&http.Client{Timeout: 2 * time.Second}, 5*time.Second).Timeout, "a shorter timeout of the caller's stays")
+	assert.Equal(t, 5*time.Second, ClientFor(&http.Client{Timeout: time.Hour}, 5*time.Second).Timeout, "a longer one is cut")
 }
