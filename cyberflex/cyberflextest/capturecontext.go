@@ -205,10 +205,11 @@ type issuedContext struct {
 	ctxType             string // ctx[0].type
 	issuedAt, expiresAt time.Time
 	required, optional  []string // Flex API contexts: the fields of the session
-	// Microform contexts: the card networks allowed (nil: any) and the BIN length the
-	// transient token shows (6, 8 or 0).
-	networks  []string
-	binDigits int
+	// Microform contexts: the card networks allowed (nil: any), the BIN length the
+	// transient token shows (6, 8 or 0), and the origins of the pages that may use it.
+	networks      []string
+	binDigits     int
+	targetOrigins []string
 }
 
 // issuedContexts remembers the capture contexts the server issued, by the kid of their flx.jwk,
@@ -217,6 +218,8 @@ type issuedContexts struct {
 	mu    sync.Mutex
 	byKid map[string]*issuedContext
 	order []string
+	// origins counts the target origins of the contexts remembered, for CORS (cors.go).
+	origins map[string]int
 }
 
 // newKeyID returns a fresh 32-character kid for a flx.jwk, like CyberSource's
@@ -237,14 +240,22 @@ func (c *issuedContexts) add(rec *issuedContext) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.byKid == nil {
-		c.byKid = map[string]*issuedContext{}
+		c.byKid, c.origins = map[string]*issuedContext{}, map[string]int{}
 	}
 	if len(c.order) >= maxRemembered {
+		for _, o := range c.byKid[c.order[0]].targetOrigins {
+			if c.origins[o]--; c.origins[o] <= 0 {
+				delete(c.origins, o)
+			}
+		}
 		delete(c.byKid, c.order[0])
 		c.order = c.order[1:]
 	}
 	c.byKid[rec.jwkKid] = rec
 	c.order = append(c.order, rec.jwkKid)
+	for _, o := range rec.targetOrigins {
+		c.origins[o]++
+	}
 }
 
 // lookup returns the capture context whose flx.jwk has kid, or nil.

@@ -32,8 +32,8 @@
 // # Authentication
 //
 // Every request except the public-key GET (which CyberSource serves without authentication), the
-// tokenization POST (which the JWE itself authorises) and the GET of the stand-in Microform
-// script must pass one of the configured schemes, else it is answered 401
+// tokenization POST (which the JWE itself authorises, and its CORS preflight) and the GET of the
+// stand-in Microform script must pass one of the configured schemes, else it is answered 401
 // {"response":{"rmsg":"Authentication Failed: <why>"}}: the real gateway's body, with the reason
 // appended (never a secret or an expected signature) so that a failing test says what is wrong.
 //
@@ -86,6 +86,57 @@
 // (group.subgroup.field) of the request's fields, each sorted; a field listed as {} or
 // {"required":true} is required, {"required":false} optional. RotateKey switches to a new key and
 // kid while still serving the old ones.
+//
+// # Microform stand-in
+//
+// The Microform capture contexts (POST /microform/v2/sessions) name a script the server serves,
+// MicroformScript, at their clientLibrary, with its SRI hash as clientLibraryIntegrity, so that
+// a merchant's own card page runs against the fake in a real browser and gets a transient token
+// its server can verify. The script offers the part of the Microform v2 JavaScript API such a
+// page calls, as the Microform Integration v2 guide shows it
+// (https://developer.cybersource.com/docs/cybs/en-us/digital-accept-flex-api/developer/ctv/rest/flex-api/microform-integ-v2/microform-integ-getting-started-v2.html):
+//
+//	var flex = new Flex(captureContext);
+//	var microform = flex.microform({styles: styles});
+//	var number = microform.createField("number", {placeholder: "Card number"}); // or "securityCode"
+//	number.load("#number-container");                 // a selector or an element
+//	number.on("change", function (e) { … });          // e.card, e.valid, e.couldBeValid, e.empty
+//	microform.createToken({expirationMonth: "12", expirationYear: "2031"}, function (err, token) { … });
+//
+// Fields also have off, focus, clear, update ({placeholder, title, disabled}), unload and
+// dispose, and fire "load", "change", "focus", "blur", "inputSubmitRequest" (Enter), "update" and
+// "unload". createToken does what Microform does: it checks the fields and options, encrypts
+// {"context": <capture context>, "data": {"paymentInformation": {"card": {…}}}, "index": 0} as
+// cyberflex.Tokenize does (compact JWE, alg RSA-OAEP-256, enc A256GCM, kid = flx.jwk.kid) with
+// WebCrypto, POSTs it to flx.origin + flx.path, and calls back with the transient token, or with
+// an error {reason, message, details} whose reason is one of Microform's
+// (CREATE_TOKEN_VALIDATION_FIELDS with details naming "number" or "securityCode",
+// CREATE_TOKEN_VALIDATION_PARAMS, CAPTURE_CONTEXT_INVALID, CAPTURE_CONTEXT_EXPIRED,
+// CREATE_TOKEN_VALIDATION_SERVERSIDE, CREATE_TOKEN_XHR_ERROR, CREATE_TOKEN_TIMEOUT, …).
+//
+// The fields are plain <input> elements mounted in the page's containers, not iframes on
+// CyberSource's origin. Iframes would need a second page served by the fake and messages
+// between the frames, for an isolation no test of a merchant's page checks; plain inputs keep
+// the stand-in one small script with no build step, and let browser tests type into the fields
+// directly. So the page's own scripts can read the card number, which Microform prevents:
+// nothing about PCI scope can be learnt from the stand-in, and a page must not rely on reading
+// the fields. The container gets Microform's classes (flex-microform, flex-microform-focused,
+// -valid, -invalid, -disabled); the styles "input", ":focus", ":disabled", "valid" and
+// "invalid" are applied to the input inline, others (such as "::placeholder") are ignored.
+//
+// Since the page itself posts the JWE, cross-origin with Content-Type application/jwt, the
+// server answers CORS on POST /flex/v2/tokens and its OPTIONS preflight for the target origins
+// of the Microform capture contexts it issued, and refuses a browser's POST (400
+// CAPTURE_CONTEXT_INVALID) whose Origin is not a target origin of the capture context the JWE is
+// for; requests without Origin (servers, cyberflex.Tokenize) are not concerned. Preflights pass
+// no fault and are not counted by Calls. The script itself also refuses, before sending
+// anything, a page whose origin is not a target origin. WebCrypto needs a secure context: https,
+// or http on localhost or 127.0.0.1, as targetOrigins require anyway.
+//
+// The stand-in does not format the number as it is typed, detects card networks only by the
+// issuer prefixes of eight networks (the ones TokenizeCard knows), does not verify the capture
+// context's signature in the browser (the server checks that it issued the context), and lets a
+// capture context be used any number of times.
 //
 // Where CyberSource's behaviour is undocumented the fake invents, and says so: the clock-skew
 // window, the answer to a body that breaks the spec or lists no field, and the error bodies of

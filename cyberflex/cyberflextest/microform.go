@@ -2,6 +2,7 @@ package cyberflextest
 
 import (
 	"crypto/sha256"
+	_ "embed" // microform.js
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -29,44 +30,46 @@ const (
 	microformScriptPath = "/microform/bundle/v2.0/flex-microform.min.js"
 )
 
+// microformScript is microform.js, the stand-in Microform script the server serves, and
+// microformIntegrity its Subresource Integrity hash. The server uses these, not the exported
+// copies, so that changing those changes nothing it serves.
+var (
+	//go:embed microform.js
+	microformScript    string
+	microformIntegrity = sriHash(microformScript)
+)
+
 // MicroformScript is the stand-in for CyberSource's Microform script that the server serves at
-// the clientLibrary URL of its Microform capture contexts, whose clientLibraryIntegrity is its
-// real Subresource Integrity hash (MicroformScriptIntegrity), so a page can load it as it loads
-// the real one. It only defines window.Flex and refuses to tokenize: in tests, play the browser
-// with Server.TokenizeCard.
-const MicroformScript = `/* cyberflextest: a stand-in for CyberSource Microform Integration v2. */
-(function () {
-  "use strict";
-  function Flex(captureContext) { this.captureContext = captureContext; }
-  Flex.prototype.microform = function () {
-    return {
-      createField: function () { return { load: function () {}, on: function () {} }; },
-      createToken: function (options, callback) {
-        callback({ reason: "CREATE_TOKEN_NOT_IMPLEMENTED",
-          message: "cyberflextest serves a stand-in Microform; tokenize with Server.TokenizeCard" });
-      }
-    };
-  };
-  window.Flex = Flex;
-})();
-`
+// the clientLibrary URL of its Microform capture contexts, whose clientLibraryIntegrity is
+// MicroformScriptIntegrity, so that a merchant's page loads it as it loads the real one. It
+// offers the part of the Microform v2 API a card page calls, with the fields as plain inputs in
+// the page; see "Microform stand-in" in the package documentation. It is a copy: changing it
+// changes nothing the server serves.
+var MicroformScript = microformScript
 
 // MicroformScriptIntegrity is the Subresource Integrity hash of MicroformScript, "sha256-…", as
-// the clientLibraryIntegrity of the server's Microform capture contexts gives it.
-var MicroformScriptIntegrity = func() string {
-	sum := sha256.Sum256([]byte(MicroformScript))
+// the clientLibraryIntegrity of the server's Microform capture contexts gives it. It is a copy:
+// changing it changes nothing the server serves.
+var MicroformScriptIntegrity = microformIntegrity
+
+// sriHash returns the Subresource Integrity hash of script with SHA-256:
+// https://www.w3.org/TR/SRI/#the-integrity-attribute.
+func sriHash(script string) string {
+	sum := sha256.Sum256([]byte(script))
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-}()
+}
 
 // serveMicroformScript answers GET (or HEAD) of the stand-in script, with the CORS header a
-// script loaded with crossorigin="anonymous" and an integrity attribute needs.
+// script loaded with crossorigin="anonymous" and an integrity attribute needs, and the
+// Cross-Origin-Resource-Policy that lets a page with Cross-Origin-Embedder-Policy load it.
 func serveMicroformScript(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/javascript")
 	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Header().Set("Content-Length", strconv.Itoa(len(MicroformScript)))
+	w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+	w.Header().Set("Content-Length", strconv.Itoa(len(microformScript)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
-		_, _ = io.WriteString(w, MicroformScript)
+		_, _ = io.WriteString(w, microformScript)
 	}
 }
 
@@ -111,12 +114,13 @@ func (s *Server) generateMicroformContext(w http.ResponseWriter, route *fakeapi.
 		writeValidationFailed(w, details)
 		return
 	}
-	rec := &issuedContext{ctxType: microformType, networks: slices.Clone(req.AllowedCardNetworks), binDigits: 6}
+	rec := &issuedContext{ctxType: microformType, networks: slices.Clone(req.AllowedCardNetworks), binDigits: 6,
+		targetOrigins: slices.Clone(req.TargetOrigins)}
 	if p := req.TransientTokenResponseOptions.IncludeCardPrefix; p != nil {
 		rec.binDigits = map[bool]int{true: 8, false: 0}[*p]
 	}
 	token, err := s.mintContext(rec, microformData{
-		ClientLibraryIntegrity: MicroformScriptIntegrity,
+		ClientLibraryIntegrity: microformIntegrity,
 		ClientLibrary:          s.URL + microformScriptPath,
 		AllowedCardNetworks:    nonNil(req.AllowedCardNetworks),
 		AllowedPaymentTypes:    types,

@@ -147,6 +147,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		serveMicroformScript(w, r)
 		return
 	}
+	if r.URL.Path == tokensPath && s.answerTokensCORS(w, r) {
+		return
+	}
 	route, invalid := s.validator.Validate(r)
 	if route == nil {
 		s.refuseUnrouted(w, r, invalid)
@@ -183,7 +186,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case OpGenerateMicroformContext:
 		s.generateMicroformContext(w, route)
 	case OpTokenize:
-		s.tokenize(w, route)
+		s.tokenize(w, route, r.Header.Get("Origin"))
 	}
 }
 

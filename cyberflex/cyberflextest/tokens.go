@@ -125,9 +125,9 @@ func refuse(status int, reason, message string, details ...errorDetail) *tokeniz
 
 // tokenize answers POST /flex/v2/tokens: 201 with a transient token (application/jwt), or an
 // error body. The success status is undocumented; 201 is invented, like the reasons chosen for
-// each refusal from the documented list.
-func (s *Server) tokenize(w http.ResponseWriter, route *fakeapi.Route) {
-	token, tokErr := s.openAndIssue(route.Body)
+// each refusal from the documented list. origin is the request's Origin header: a browser's.
+func (s *Server) tokenize(w http.ResponseWriter, route *fakeapi.Route, origin string) {
+	token, tokErr := s.openAndIssue(route.Body, origin)
 	if tokErr != nil {
 		writeError(w, tokErr.status, tokErr.reason, tokErr.message, tokErr.details)
 		return
@@ -138,8 +138,10 @@ func (s *Server) tokenize(w http.ResponseWriter, route *fakeapi.Route) {
 }
 
 // openAndIssue decrypts the JWE body with the one-time key of the capture context its kid
-// names, checks the plaintext {"context", "data", "index"} and issues the transient token.
-func (s *Server) openAndIssue(body []byte) (string, *tokenizeError) {
+// names, checks the plaintext {"context", "data", "index"} and issues the transient token. A
+// request from a browser (origin not empty) must come from a target origin of the capture
+// context (cors.go).
+func (s *Server) openAndIssue(body []byte, origin string) (string, *tokenizeError) {
 	const invalid = "CAPTURE_CONTEXT_INVALID"
 	obj, err := jose.ParseEncryptedCompact(string(body), []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A256GCM})
 	if err != nil {
@@ -148,6 +150,13 @@ func (s *Server) openAndIssue(body []byte) (string, *tokenizeError) {
 	rec := s.contexts.lookup(obj.Header.KeyID)
 	if rec == nil {
 		return "", refuse(http.StatusBadRequest, invalid, "The JWE's kid "+quote(obj.Header.KeyID)+" is the flx.jwk.kid of no capture context of this server")
+	}
+	if origin != "" && !slices.Contains(rec.targetOrigins, origin) {
+		// Invented, like the stand-in's CORS: real Microform posts from its own iframe.
+		if len(rec.targetOrigins) == 0 {
+			return "", refuse(http.StatusBadRequest, invalid, "A page on "+quote(origin)+" posted data for a Flex API capture context, which is for servers; a page uses a Microform one")
+		}
+		return "", refuse(http.StatusBadRequest, invalid, "A page on "+quote(origin)+" posted the data; the capture context's targetOrigins are "+strings.Join(rec.targetOrigins, ", "))
 	}
 	plain, err := obj.Decrypt(encryptionKey())
 	if err != nil {
