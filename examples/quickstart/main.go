@@ -132,17 +132,19 @@ func cyberflexClient(getenv func(string) string) (*cyberflex.Client, string, fun
 
 func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountID string) error {
 	reference := fmt.Sprintf("quickstart-%d", time.Now().Unix())
+	tshirt, err := dintero.NewOrderItem(dintero.OrderLine{
+		LineID: "1", ID: "tshirt", Description: "T-shirt", UnitPrice: 29900, Quantity: 1, VATPercent: 25,
+	})
+	if err != nil {
+		return err
+	}
+	order := dintero.Order{Currency: "NOK", MerchantReference: reference, Items: []dintero.OrderItem{tshirt}}
+	if err := dintero.SetOrderTotals(&order); err != nil { // amount 29900 (NOK 299.00), VAT 5980
+		return err
+	}
 	created, err := c.CreateSession(ctx, dintero.SessionCreateRequest{
-		URL: dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
-		Order: dintero.Order{
-			Amount:            29900, // minor units: NOK 299.00
-			Currency:          "NOK",
-			MerchantReference: reference,
-			Items: []dintero.OrderItem{{
-				LineID: dintero.Ptr("1"), ID: dintero.Ptr("tshirt"), Description: dintero.Ptr("T-shirt"),
-				Quantity: dintero.Ptr(1.0), Amount: dintero.Ptr(int64(29900)), VATAmount: dintero.Ptr(int64(5980)), VAT: dintero.Ptr(25.0),
-			}},
-		},
+		URL:   dintero.SessionURLs{ReturnURL: "https://shop.example/return"},
+		Order: order,
 		// Offer every payment type the account has enabled for NOK.
 		Configuration: dintero.SessionConfiguration{ActivePaymentTypes: &dintero.ActivePaymentTypes{Enabled: dintero.Ptr(true)}},
 	})
@@ -156,21 +158,27 @@ func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountI
 	if err != nil {
 		return fmt.Errorf("getting the session: %w", err)
 	}
-	fmt.Fprintf(out, "  fetched   %s: %s %s, reference %s\n", id, money(s.Order.Amount), s.Order.Currency, s.Order.MerchantReference)
+	fmt.Fprintf(out, "  fetched   %s: %s %s, reference %s, %s\n", id, money(s.Order.Amount, s.Order.Currency), s.Order.Currency,
+		s.Order.MerchantReference, dintero.StatusOf(s, time.Now()))
 
-	// Add a second line. The order amount must stay the sum of the lines. Dintero only
-	// updates a session the customer's checkout has locked, unless the update says so.
-	order := s.Order
-	order.Items = append(order.Items, dintero.OrderItem{
-		LineID: dintero.Ptr("2"), ID: dintero.Ptr("socks"), Description: dintero.Ptr("Socks"),
-		Quantity: dintero.Ptr(2.0), Amount: dintero.Ptr(int64(9800)), VATAmount: dintero.Ptr(int64(1960)), VAT: dintero.Ptr(25.0),
+	// Add a second line. The order amount must stay the sum of the lines (SetOrderTotals). Dintero
+	// only updates a session the customer's checkout has locked, unless the update says so.
+	socks, err := dintero.NewOrderItem(dintero.OrderLine{
+		LineID: "2", ID: "socks", Description: "Socks", UnitPrice: 4900, Quantity: 2, VATPercent: 25,
 	})
-	order.Amount += 9800
-	updated, err := c.UpdateSession(ctx, id, dintero.SessionUpdateRequest{Order: sessionOrderUpdate(order)}, dintero.UpdateWithoutLock())
+	if err != nil {
+		return err
+	}
+	order = s.Order
+	order.Items = append(order.Items, socks)
+	if err := dintero.SetOrderTotals(&order); err != nil {
+		return err
+	}
+	updated, err := c.UpdateSession(ctx, id, dintero.SessionUpdateRequest{Order: dintero.OrderUpdateFrom(order)}, dintero.UpdateWithoutLock())
 	if err != nil {
 		return fmt.Errorf("updating the session: %w", err)
 	}
-	fmt.Fprintf(out, "  updated   %s: %s %s, %d lines\n", id, money(updated.Order.Amount), updated.Order.Currency, len(updated.Order.Items))
+	fmt.Fprintf(out, "  updated   %s: %s %s, %d lines\n", id, money(updated.Order.Amount, updated.Order.Currency), updated.Order.Currency, len(updated.Order.Items))
 
 	listed, ours := 0, false
 	for s, err := range c.Sessions(ctx, dintero.Search(reference), dintero.Limit(10)) {
@@ -209,16 +217,14 @@ func dinteroFlow(ctx context.Context, out io.Writer, c *dintero.Client, accountI
 	return nil
 }
 
-// sessionOrderUpdate copies the fields of a session's order that an update may send.
-func sessionOrderUpdate(o dintero.Order) dintero.OrderUpdate {
-	return dintero.OrderUpdate{
-		Amount:   &o.Amount,
-		Currency: &o.Currency,
-		Items:    o.Items,
+// money formats an amount in minor units for its currency, without floats.
+func money(minor int64, currency string) string {
+	m, err := dintero.FormatAmount(minor, currency)
+	if err != nil {
+		return fmt.Sprintf("%d (minor units)", minor)
 	}
+	return m
 }
-
-func money(minor int64) string { return fmt.Sprintf("%d.%02d", minor/100, minor%100) }
 
 func cyberflexFlow(ctx context.Context, out io.Writer, c *cyberflex.Client) error {
 	cc, err := c.GenerateCaptureContext(ctx, cyberflex.CardRequest(cyberflex.CardFields{

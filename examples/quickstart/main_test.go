@@ -29,7 +29,7 @@ func TestQuickstartAgainstFakes(t *testing.T) {
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^Dintero Checkout \(in-process fake dinterotest; set DINTERO_\* to use the real API\)$`),
 		regexp.MustCompile(`(?m)^  created   T12345678\.\w+ \(send the customer to http://\S+\)$`),
-		regexp.MustCompile(`(?m)^  fetched   T12345678\.\w+: 299\.00 NOK, reference quickstart-\d+$`),
+		regexp.MustCompile(`(?m)^  fetched   T12345678\.\w+: 299\.00 NOK, reference quickstart-\d+, created$`),
 		regexp.MustCompile(`(?m)^  updated   T12345678\.\w+: 397\.00 NOK, 2 lines$`),
 		regexp.MustCompile(`(?m)^  listed    1 session\(s\) matching "quickstart-\d+", ours included$`),
 		regexp.MustCompile(`(?m)^  cancelled T12345678\.\w+ at \d{4}-\d\d-\d\dT`),
