@@ -142,12 +142,15 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 		if errors.As(err, &fatal) {
 			return false
 		}
-		if err != nil && ctx.Err() == nil && errors.Is(err, errAttemptTimeout) {
-			// The attempt's own time ran out (or net/http's header timeout, or a Client.Timeout
-			// of the caller's http.Client), not the caller's: as good as a lost connection.
-			return call.Retry(nil, timeoutAsNetError{})
+		if call.Retry(resp, err) {
+			return true
 		}
-		return call.Retry(resp, err)
+		// The attempt's own time ran out (or net/http's header timeout, or a Client.Timeout of the
+		// caller's http.Client), not the caller's: as good as a lost connection. The call's own
+		// classifier is asked first, so that a timeout it can place (a dial that timed out, which
+		// sent nothing) keeps its answer.
+		return err != nil && ctx.Err() == nil && errors.Is(err, errAttemptTimeout) &&
+			call.Retry(nil, timeoutAsNetError{})
 	}
 
 	var last *Response // the answer of the attempt retry.Do returns

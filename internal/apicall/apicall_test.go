@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -152,4 +153,26 @@ func TestAPIErrorTextIsOneBoundedLine(t *testing.T) {
 	assert.NotContains(t, msg, "\x1b")
 	allocs := testing.AllocsPerRun(10, func() { _ = APIErrorText("svc", "Op", 500, "", "", huge, "", "") })
 	assert.LessOrEqual(t, allocs, 8.0)
+}
+
+// TestADialThatTimedOutIsRetriedEvenForACallThatMustNotRunTwice: a connection that could not be
+// made in time sent nothing, so retry.NotSent retries it, timeout or not; a timeout after the
+// request was written is not retried for such a call.
+func TestADialThatTimedOutIsRetriedEvenForACallThatMustNotRunTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		err   error
+		sends int32
+	}{
+		{"dial timed out", &net.OpError{Op: "dial", Net: "tcp", Err: &netTimeout{}}, 3},
+		{"read timed out", &net.OpError{Op: "read", Net: "tcp", Err: &netTimeout{}}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var sends atomic.Int32
+			c := newClient(func(*http.Request) (*http.Response, error) { sends.Add(1); return nil, tc.err }, nil)
+			_, err := c.Do(context.Background(), Call{Op: "Create", Retry: retry.NotSent, Request: get})
+			require.Error(t, err)
+			assert.Equal(t, tc.sends, sends.Load())
+		})
+	}
 }
