@@ -59,10 +59,6 @@ const (
 	MaxKeyIDLength = 128
 )
 
-// minRSAKeyBits is the smallest verification key accepted, as in the
-// official SDK utilities (node JWTUtility.js: RSA >= 2048 bits).
-const minRSAKeyBits = 2048
-
 // keyFetcher returns the verification key published for kid; the Client's fetcher does an
 // unauthenticated GET /flex/v2/public-keys/{kid} with Accept: application/json, as the
 // official SDK utilities do (node PublicKeyApiController.js). The cache calls it only with a
@@ -138,8 +134,7 @@ func newKeyCacheWithClock(fetch keyFetcher, now func() time.Time) *keyCache {
 func checkKeyID(kid string) error {
 	ok := len(kid) >= 1 && len(kid) <= MaxKeyIDLength
 	for i := 0; ok && i < len(kid); i++ {
-		b := kid[i]
-		ok = 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_'
+		ok = isBase64URLByte(kid[i])
 	}
 	if !ok {
 		return fmt.Errorf("%w: kid %s (%d bytes) is not a key id: want 1 to %d ASCII letters, digits, '-' or '_'",
@@ -366,7 +361,7 @@ func (c *keyCache) fetchKey(ctx context.Context, kid string) (*rsa.PublicKey, er
 	default:
 		return nil, fmt.Errorf("%w: kid %s is a %T", ErrWeakKey, quoteShort(kid), jwk.Key)
 	}
-	if pub.N == nil || pub.N.BitLen() < minRSAKeyBits {
+	if pub.N == nil || pub.N.BitLen() < minRSABits {
 		bits := 0
 		if pub.N != nil {
 			bits = pub.N.BitLen()

@@ -49,50 +49,90 @@ func parseCaptureContext(token string) (*CaptureContext, error) {
 	return p.cc, nil
 }
 
-// parseToken splits and decodes a compact JWS: header, claims and the signature's encoding.
+// parseToken splits and decodes a capture context: header, claims and the signature's encoding.
 func parseToken(token string) (*parsedToken, error) {
 	if len(token) > MaxCaptureContextSize {
 		return nil, fmt.Errorf("%w: token is %d bytes, over the %d-byte limit for a capture context",
 			ErrCaptureContextMalformed, len(token), MaxCaptureContextSize)
 	}
-	token = normalizeToken(token)
-	if token == "" {
-		return nil, fmt.Errorf("%w: empty token", ErrCaptureContextMalformed)
-	}
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("%w: compact JWS must have 3 dot-separated segments, got %d", ErrCaptureContextMalformed, len(parts))
-	}
-	headerJSON, err := base64.RawURLEncoding.DecodeString(parts[0])
+	jws, err := splitJWS(token, ErrCaptureContextMalformed)
 	if err != nil {
-		return nil, fmt.Errorf("%w: header segment is not base64url", ErrCaptureContextMalformed)
+		return nil, err
 	}
-	payloadJSON, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, fmt.Errorf("%w: payload segment is not base64url", ErrCaptureContextMalformed)
-	}
-	// An empty signature is allowed here (unsecured "alg":"none" JWTs have
-	// one) so that verify can report the algorithm, which is the real problem.
-	if _, err := base64.RawURLEncoding.DecodeString(parts[2]); err != nil {
-		return nil, fmt.Errorf("%w: signature segment is not base64url", ErrCaptureContextMalformed)
-	}
-	var h jwsHeader
-	if err := strictUnmarshal(headerJSON, &h); err != nil {
-		return nil, fmt.Errorf("%w: header is not a JSON object: %v", ErrCaptureContextMalformed, err)
-	}
-	raw, err := decodeClaims(payloadJSON)
+	raw, err := decodeClaims(jws.payload)
 	if err != nil {
 		return nil, err
 	}
 	return &parsedToken{
 		cc: &CaptureContext{
-			Token:  token,
-			Claims: claimsFrom(h.Kid, raw),
+			Token:  jws.token,
+			Claims: claimsFrom(jws.header.Kid, raw),
 		},
-		header:  h,
+		header:  jws.header,
 		raw:     raw,
-		payload: payloadJSON,
+		payload: jws.payload,
 	}, nil
+}
+
+// compactJWS is a compact JWS split and decoded, not verified: capture contexts and transient
+// tokens are both.
+type compactJWS struct {
+	token   string // without surrounding whitespace and JSON quotes
+	header  jwsHeader
+	payload []byte // the decoded payload segment
+}
+
+// splitJWS splits and decodes a compact JWS, whose size the caller has bounded: surrounding
+// whitespace and one pair of JSON quotes are removed, the header and payload segments are
+// decoded, and the signature segment is checked to be base64url. An empty signature passes (an
+// unsecured "alg":"none" token has one), so that the verifier can report the algorithm, which is
+// the real problem. Its errors wrap kind, the caller's sentinel, and never contain the token.
+func splitJWS(token string, kind error) (*compactJWS, error) {
+	token = normalizeToken(token)
+	if token == "" {
+		return nil, fmt.Errorf("%w: empty token", kind)
+	}
+	h, rest, ok := strings.Cut(token, ".")
+	p, sig, ok2 := strings.Cut(rest, ".")
+	if !ok || !ok2 || strings.Contains(sig, ".") {
+		return nil, fmt.Errorf("%w: compact JWS must have 3 dot-separated segments, got %d", kind, strings.Count(token, ".")+1)
+	}
+	headerJSON, err := base64.RawURLEncoding.DecodeString(h)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header segment is not base64url", kind)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: payload segment is not base64url", kind)
+	}
+	if !isBase64URL(sig) {
+		return nil, fmt.Errorf("%w: signature segment is not base64url", kind)
+	}
+	var header jwsHeader
+	if err := strictUnmarshal(headerJSON, &header); err != nil {
+		return nil, fmt.Errorf("%w: header is not a JSON object: %v", kind, err)
+	}
+	return &compactJWS{token: token, header: header, payload: payload}, nil
+}
+
+// isBase64URL reports whether s is unpadded base64url, as base64.RawURLEncoding decodes it,
+// without decoding it.
+func isBase64URL(s string) bool {
+	if len(s)%4 == 1 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isBase64URLByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isBase64URLByte reports whether b is in the base64url alphabet (RFC 4648 §5), which is also
+// the alphabet of key ids.
+func isBase64URLByte(b byte) bool {
+	return 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || '0' <= b && b <= '9' || b == '-' || b == '_'
 }
 
 // decodeClaims decodes the payload segment's JSON.

@@ -360,7 +360,8 @@ func encryptionKey(k EncryptionKey) (*rsa.PublicKey, error) {
 // base64URLAlphabet is the alphabet of base64url (RFC 4648 §5).
 const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
-// minRSABits is the smallest RSA key accepted, for signatures and for encryption alike.
+// minRSABits is the smallest RSA key accepted, for signatures and for encryption alike, as in the
+// official SDK utilities (node JWTUtility.js: RSA >= 2048 bits).
 const minRSABits = 2048
 
 // encrypt builds, with enc, the compact JWE of the plaintext {"context": token, "data": data,

@@ -2,7 +2,6 @@ package cyberflex
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,52 +166,16 @@ func parseTransientToken(token string) (*parsedTransientToken, error) {
 	if len(token) > MaxTransientTokenSize {
 		return nil, invalidTransient("token is %d bytes, over the %d-byte limit", len(token), MaxTransientTokenSize)
 	}
-	token = normalizeToken(token)
-	if token == "" {
-		return nil, invalidTransient("empty token")
-	}
-	h, rest, ok := strings.Cut(token, ".")
-	p, sig, ok2 := strings.Cut(rest, ".")
-	if !ok || !ok2 || strings.Contains(sig, ".") {
-		return nil, invalidTransient("a compact JWS has 3 dot-separated segments, got %d", strings.Count(token, ".")+1)
-	}
-	headerJSON, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		return nil, invalidTransient("header segment is not base64url")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil {
-		return nil, invalidTransient("payload segment is not base64url")
-	}
-	if !isBase64URL(sig) {
-		return nil, invalidTransient("signature segment is not base64url")
-	}
-	var header jwsHeader
-	if err := strictUnmarshal(headerJSON, &header); err != nil {
-		return nil, invalidTransient("header is not a JSON object: %v", err)
-	}
-	claims, err := decodeTransientClaims(payload)
+	jws, err := splitJWS(token, ErrInvalidTransientToken)
 	if err != nil {
 		return nil, err
 	}
-	claims.KeyID = header.Kid
-	return &parsedTransientToken{token: token, header: header, claims: claims, payload: payload}, nil
-}
-
-// isBase64URL reports whether s is unpadded base64url, as base64.RawURLEncoding decodes it,
-// without decoding it.
-func isBase64URL(s string) bool {
-	if len(s)%4 == 1 {
-		return false
+	claims, err := decodeTransientClaims(jws.payload)
+	if err != nil {
+		return nil, err
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		isIDByte := 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-		if !isIDByte {
-			return false
-		}
-	}
-	return true
+	claims.KeyID = jws.header.Kid
+	return &parsedTransientToken{token: jws.token, header: jws.header, claims: claims, payload: jws.payload}, nil
 }
 
 // claimString decodes a claim that must be a JSON string. Most are plain ASCII without escapes,
