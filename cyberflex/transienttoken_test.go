@@ -305,7 +305,7 @@ func FuzzParseTransientToken(f *testing.F) {
 			if !errors.Is(err, ErrInvalidTransientToken) {
 				t.Fatalf("error does not wrap ErrInvalidTransientToken: %v", err)
 			}
-			if len(token) >= 24 && strings.Contains(err.Error(), strings.TrimSpace(token)) {
+			if quoted := strings.TrimSpace(token); len(quoted) >= 24 && strings.Contains(err.Error(), quoted) {
 				t.Fatalf("error quotes the token: %v", err)
 			}
 			return
