@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/paysession/paysession-go/internal/httpx"
 
 	"github.com/paysession/paysession-go/gen/cyberflexapi"
 )
@@ -158,7 +159,7 @@ func checkTargetOrigin(o string) (string, error) {
 		if port == "443" {
 			port = ""
 		}
-	case scheme == "http" && isLoopbackHost(host):
+	case scheme == "http" && httpx.IsLoopback(host):
 		if port == "80" {
 			port = ""
 		}
@@ -175,16 +176,6 @@ func checkTargetOrigin(o string) (string, error) {
 		key += ":" + port
 	}
 	return key, nil
-}
-
-// isLoopbackHost reports whether host (without port or brackets) is localhost or a loopback
-// address, where CyberSource and browsers allow plain http for development.
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // settings returns the first ctx element, where CyberSource puts the session's settings.

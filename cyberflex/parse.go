@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // MaxCaptureContextSize is the largest capture context accepted, in bytes, before surrounding
@@ -180,10 +182,4 @@ func normalizeToken(s string) string {
 
 // quoteShort quotes an attacker-controlled header or claim value for an
 // error message, cut to 40 bytes so errors stay short.
-func quoteShort(s string) string {
-	const limit = 40
-	if len(s) > limit {
-		return fmt.Sprintf("%q…", s[:limit])
-	}
-	return fmt.Sprintf("%q", s)
-}
+func quoteShort(s string) string { return untrusted.Quote(s, 40) }

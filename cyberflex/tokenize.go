@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paysession/paysession-go/internal/httpx"
+
 	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/paysession/paysession-go/internal/apicall"
@@ -318,7 +320,7 @@ func tokensURL(flx Tokenization) (string, error) {
 	}
 	switch scheme := strings.ToLower(u.Scheme); {
 	case scheme == "https":
-	case scheme == "http" && isLoopbackHost(u.Hostname()):
+	case scheme == "http" && httpx.IsLoopback(u.Hostname()):
 	default:
 		return "", fmt.Errorf("flx.origin %s is not https; card data is sent over https only (http only to a loopback address)", quoteShort(flx.Origin))
 	}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/paysession/paysession-go/internal/untrusted"
 )
 
 // authenticator checks a request's credentials against those the Server was configured with.
@@ -92,10 +94,4 @@ func bodyDigest(body []byte) string {
 }
 
 // quote quotes a value taken from the request for an error message, cut to 60 bytes.
-func quote(s string) string {
-	const limit = 60
-	if len(s) > limit {
-		return fmt.Sprintf("%q…", s[:limit])
-	}
-	return fmt.Sprintf("%q", s)
-}
+func quote(s string) string { return untrusted.Quote(s, 60) }

@@ -7,12 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/paysession/paysession-go/internal/httpx"
 
 	"github.com/paysession/paysession-go/internal/fakeapi"
 )
@@ -156,7 +157,7 @@ func targetOriginProblem(o string) string {
 		return ""
 	case "http":
 		host := u.Hostname()
-		if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback()) {
+		if httpx.IsLoopback(host) {
 			return ""
 		}
 		return "cannot use http protocol unless the host is localhost"

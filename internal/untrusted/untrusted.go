@@ -5,6 +5,7 @@ package untrusted
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -232,4 +233,19 @@ func skipString[T string | []byte](in T, j int) int {
 		j++
 	}
 	return j
+}
+
+// Quote quotes s for an error message, Go-escaped (%q), cut to at most limit bytes of s at a
+// rune boundary with Ellipsis after the quote when cut: for a value whose exact bytes matter (a
+// header parameter, a claim, a key id), where Line would normalise them away. The cost is
+// bounded by limit, whatever the length of s.
+func Quote(s string, limit int) string {
+	if len(s) <= limit {
+		return strconv.Quote(s)
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + Ellipsis
 }

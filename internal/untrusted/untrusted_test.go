@@ -154,3 +154,25 @@ func FuzzLine(f *testing.F) {
 		}
 	})
 }
+
+func TestQuote(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		limit int
+		want  string
+	}{
+		{"abc", 10, `"abc"`},
+		{"a\nb\x1b", 10, `"a\nb\x1b"`},
+		{"abcdefghij", 4, `"abcd"…`},
+		{"aéb", 2, `"a"…`}, // never half a rune
+		{"\xff\xfe", 10, `"\xff\xfe"`},
+	} {
+		if got := Quote(tc.in, tc.limit); got != tc.want {
+			t.Errorf("Quote(%q, %d) = %s, want %s", tc.in, tc.limit, got, tc.want)
+		}
+	}
+	huge := strings.Repeat("x", 8<<20)
+	if allocs := testing.AllocsPerRun(10, func() { _ = Quote(huge, 40) }); allocs > 3 {
+		t.Errorf("Quote of 8 MiB: %.0f allocations, want a bound independent of the input", allocs)
+	}
+}
