@@ -338,8 +338,11 @@ func (v CallbackVerifier) LogValue() slog.Value {
 }
 
 // redactedSecret says whether a secret is set, never what it is.
-func (v CallbackVerifier) redactedSecret() string {
-	if v.Secret == "" {
+func (v CallbackVerifier) redactedSecret() string { return redactedSecret(v.Secret) }
+
+// redactedSecret says whether a verifier's secret is set, never what it is.
+func redactedSecret(secret string) string {
+	if secret == "" {
 		return "[EMPTY]"
 	}
 	return "[REDACTED]"

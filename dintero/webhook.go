@@ -15,7 +15,6 @@ package dintero
 
 import (
 	"crypto/hmac"
-	"crypto/sha1" //nolint:gosec // Dintero's webhook signature is HMAC-SHA1; HMAC does not rely on SHA-1's collision resistance.
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -24,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/paysession/paysession-go/dintero/internal/callbacksig"
 	"github.com/paysession/paysession-go/internal/redact"
 )
 
@@ -144,16 +144,14 @@ func (v WebhookVerifier) Parse(r *http.Request) (*WebhookEvent, error) {
 		return nil, &webhookSignatureError{ErrSignatureMalformed, fmt.Sprintf("%s header sent %d times", WebhookSignatureHeader, len(values))}
 	}
 	got, err := hex.DecodeString(values[0])
-	if err != nil || len(got) != sha1.Size {
+	if err != nil || len(got) != callbacksig.WebhookSumSize {
 		return nil, &webhookSignatureError{ErrSignatureMalformed, WebhookSignatureHeader + " is not 40 hex digits"}
 	}
 	body, err := readIncomingBody(r)
 	if err != nil {
 		return nil, err
 	}
-	mac := hmac.New(sha1.New, []byte(v.Secret))
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	if !hmac.Equal(got, callbacksig.WebhookSum(v.Secret, body)) {
 		return nil, &webhookSignatureError{ErrSignatureMismatch, WebhookSignatureHeader + " does not match the body"}
 	}
 	var b webhookBody
@@ -193,9 +191,4 @@ func (v WebhookVerifier) LogValue() slog.Value {
 }
 
 // redactedSecret says whether a secret is set, never what it is.
-func (v WebhookVerifier) redactedSecret() string {
-	if v.Secret == "" {
-		return "[EMPTY]"
-	}
-	return "[REDACTED]"
-}
+func (v WebhookVerifier) redactedSecret() string { return redactedSecret(v.Secret) }

@@ -2,9 +2,7 @@ package dinterotest
 
 import (
 	"bytes"
-	"context"
-	"crypto/hmac"
-	"crypto/sha1" //nolint:gosec // Dintero's webhook signature is HMAC-SHA1.
+	"context" //nolint:gosec // Dintero's webhook signature is HMAC-SHA1.
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paysession/paysession-go/dintero"
+	"github.com/paysession/paysession-go/dintero/internal/callbacksig"
 )
 
 // subscription is a webhook subscription (Subscribe).
@@ -48,9 +47,7 @@ func (s *Server) Subscribe(subscriptionURL, secret string, events ...string) (st
 // the lower-case hex HMAC-SHA1 of the body's bytes keyed with the subscription's secret. Use it to
 // test a handler that verifies with dintero.WebhookVerifier.
 func SignWebhook(secret string, body []byte) string {
-	mac := hmac.New(sha1.New, []byte(secret))
-	mac.Write(body)
-	return hex.EncodeToString(mac.Sum(nil))
+	return hex.EncodeToString(callbacksig.WebhookSum(secret, body))
 }
 
 // webhookBody is what Dintero POSTs to a subscription's URL.

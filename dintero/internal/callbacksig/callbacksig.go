@@ -25,6 +25,7 @@ package callbacksig
 
 import (
 	"crypto/hmac"
+	"crypto/sha1" //nolint:gosec // Dintero's webhook signature is HMAC-SHA1; HMAC does not rely on SHA-1's collision resistance.
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
@@ -128,4 +129,17 @@ func hostname(host string) string {
 		host = host[:i]
 	}
 	return strings.ToLower(host)
+}
+
+// WebhookSumSize is the size of a WebhookSum in bytes.
+const WebhookSumSize = sha1.Size
+
+// WebhookSum is the MAC of an account webhook: the HMAC-SHA1 of the raw body bytes keyed with
+// the subscription's secret, sent lower-case hex in the event-signature header
+// (https://docs.dintero.com/docs/checkout/webhooks). It is separate from the session callback's
+// signature (Sum).
+func WebhookSum(secret string, body []byte) []byte {
+	mac := hmac.New(sha1.New, []byte(secret))
+	_, _ = mac.Write(body) // a hash.Hash never fails to write
+	return mac.Sum(nil)
 }
