@@ -46,10 +46,20 @@ type TokenizeData struct {
 
 // tokenizeContent is what a TokenizeData holds.
 type tokenizeContent struct {
-	data    []byte   // the "data" member of the JWE plaintext: compact JSON, empty values left out
-	paths   []string // the dotted paths of the values it holds, in the order of the tree
-	values  map[string]string
-	secrets []string // the card number and security code, to scrub from answers
+	data   []byte   // the "data" member of the JWE plaintext: compact JSON, empty values left out
+	paths  []string // the dotted paths of the values it holds, in the order of the tree
+	values map[string]string
+}
+
+// secrets returns the card number and security code c holds, to scrub from answers.
+func (c *tokenizeContent) secrets() []string {
+	var out []string
+	for _, path := range [...]string{fieldCardNumber, fieldCardSecurityCode} {
+		if v, ok := c.values[path]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // CardData returns the data of a card: its number (spaces and hyphens are removed), expiry
@@ -76,9 +86,6 @@ func NewTokenizeData(v TokenizeValues) TokenizeData {
 	walkValues(reflect.ValueOf(v), "", func(path, value string) {
 		c.paths = append(c.paths, path)
 		c.values[path] = value
-		if path == fieldCardNumber || path == fieldCardSecurityCode {
-			c.secrets = append(c.secrets, value)
-		}
 	})
 	// The generated types hold strings and pointers to structs of strings only; encoding them
 	// cannot fail. Empty strings are left out by their omitempty tags.
@@ -259,7 +266,7 @@ func (c *Client) Tokenize(ctx context.Context, cc *CaptureContext, data Tokenize
 			}
 			return r, err
 		},
-		Secrets: func() []string { return content.secrets },
+		Secrets: content.secrets,
 	})
 	if err != nil {
 		return nil, err
