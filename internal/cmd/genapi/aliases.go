@@ -55,6 +55,17 @@ func writeAliases(b *bytes.Buffer, c config, gen *types.Package, reached []*type
 // typeDocs returns the doc comment text of every type declared in files, by name.
 func typeDocs(files []*ast.File) map[string]string {
 	docs := map[string]string{}
+	for name, doc := range typeDocComments(files) {
+		docs[name] = doc.Text()
+	}
+	return docs
+}
+
+// typeDocComments returns the doc comment of every type declared in files, by name: the type
+// spec's own, or that of its declaration when it declares only this type. A type without one
+// maps to nil.
+func typeDocComments(files []*ast.File) map[string]*ast.CommentGroup {
+	docs := map[string]*ast.CommentGroup{}
 	for _, f := range files {
 		for _, decl := range f.Decls {
 			gd, ok := decl.(*ast.GenDecl)
@@ -70,7 +81,7 @@ func typeDocs(files []*ast.File) map[string]string {
 				if doc == nil && len(gd.Specs) == 1 {
 					doc = gd.Doc
 				}
-				docs[ts.Name.Name] = doc.Text()
+				docs[ts.Name.Name] = doc
 			}
 		}
 	}

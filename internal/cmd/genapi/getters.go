@@ -50,32 +50,16 @@ func jsonStructs(pkg *types.Package) []*types.TypeName {
 // would promise getters that do not exist.
 func markedStructs(pkg *types.Package, files []*ast.File) ([]*types.TypeName, error) {
 	var out []*types.TypeName
-	for _, f := range files {
-		for _, decl := range f.Decls {
-			gd, ok := decl.(*ast.GenDecl)
-			if !ok {
-				continue
-			}
-			for _, spec := range gd.Specs {
-				ts, ok := spec.(*ast.TypeSpec)
-				if !ok {
-					continue
-				}
-				doc := ts.Doc
-				if doc == nil && len(gd.Specs) == 1 {
-					doc = gd.Doc
-				}
-				if !hasMarker(doc) {
-					continue
-				}
-				tn, _ := pkg.Scope().Lookup(ts.Name.Name).(*types.TypeName)
-				if tn == nil || len(pointerFields(tn)) == 0 {
-					return nil, fmt.Errorf("%s: %s is marked %s but is not a struct type with pointer fields",
-						pkg.Path(), ts.Name.Name, gettersMarker)
-				}
-				out = append(out, tn)
-			}
+	for name, doc := range typeDocComments(files) {
+		if !hasMarker(doc) {
+			continue
 		}
+		tn, _ := pkg.Scope().Lookup(name).(*types.TypeName)
+		if tn == nil || len(pointerFields(tn)) == 0 {
+			return nil, fmt.Errorf("%s: %s is marked %s but is not a struct type with pointer fields",
+				pkg.Path(), name, gettersMarker)
+		}
+		out = append(out, tn)
 	}
 	sortByName(out)
 	return out, nil
