@@ -455,6 +455,8 @@ func TestCallbackOfAbsurdSizeIsRefusedCheaply(t *testing.T) {
 	err := v.Verify(r)
 	require.ErrorIs(t, err, ErrInvalidRequest)
 	assert.Equal(t, http.StatusBadRequest, HTTPStatus(err))
+	// Parsing or canonicalising the megabyte query would take thousands of allocations; refusing
+	// it takes a handful (a few more under -race, whose instrumentation allocates too).
 	allocs := testing.AllocsPerRun(10, func() { _ = v.Verify(r) })
-	assert.LessOrEqual(t, allocs, 4.0)
+	assert.LessOrEqual(t, allocs, 8.0)
 }
